@@ -1,0 +1,47 @@
+"""Form pieces shared by several areas."""
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Email, InputRequired, Length
+
+from rrc.i18n import LANGUAGE_NAMES, common_timezones
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166 countries named in the viewer's language, Korea first."""
+    territories = get_locale().territories
+    countries = sorted(
+        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
+        key=lambda pair: pair[1],
+    )
+    korea = [(code, name) for code, name in countries if code == "KR"]
+    return korea + [(code, name) for code, name in countries if code != "KR"]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The portal's languages, each named in itself."""
+    return list(LANGUAGE_NAMES.items())
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    """IANA time zones."""
+    return [(name, name.replace("_", " ")) for name in common_timezones()]
+
+
+def email_field(label=None) -> StringField:
+    """An e-mail field with syntax checking (no DNS look-ups)."""
+    return StringField(
+        label or _l("E-mail"),
+        validators=[
+            InputRequired(),
+            Length(max=254),
+            Email(check_deliverability=False, message=_l("Enter a valid e-mail address.")),
+        ],
+        render_kw={"autocomplete": "email", "type": "email"},
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change state."""

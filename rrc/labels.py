@@ -1,0 +1,68 @@
+"""Human, translated labels for the values of the domain's enums."""
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from rrc.models import (
+    Capability,
+    ConsentItem,
+    OrganisationStatus,
+    OrganisationType,
+    OutboxStatus,
+    PriceTier,
+    UserKind,
+    UserStatus,
+)
+
+LABELS: dict[enum.Enum, object] = {
+    OrganisationType.UNIVERSITY: _l("University"),
+    OrganisationType.PUBLIC_INSTITUTE: _l("Public research institute"),
+    OrganisationType.HOSPITAL: _l("Hospital"),
+    OrganisationType.STARTUP: _l("Start-up"),
+    OrganisationType.SME: _l("Small or medium enterprise (SME)"),
+    OrganisationType.LARGE_COMPANY: _l("Large company"),
+    OrganisationType.FOREIGN_ACADEMIC: _l("Foreign academic institution"),
+    OrganisationType.FOREIGN_INDUSTRY: _l("Foreign company"),
+    OrganisationType.INTERNAL: _l("IPK (internal)"),
+    PriceTier.INTERNAL: _l("Internal"),
+    PriceTier.ACADEMIC: _l("Academic"),
+    PriceTier.SME: _l("SME"),
+    PriceTier.INDUSTRY: _l("Industry"),
+    OrganisationStatus.PENDING: _l("Awaiting vetting"),
+    OrganisationStatus.VERIFIED: _l("Verified"),
+    OrganisationStatus.REJECTED: _l("Rejected"),
+    OrganisationStatus.SUSPENDED: _l("Suspended"),
+    UserStatus.UNVERIFIED: _l("E-mail not yet verified"),
+    UserStatus.PENDING_APPROVAL: _l("Awaiting approval"),
+    UserStatus.ACTIVE: _l("Active"),
+    UserStatus.REJECTED: _l("Rejected"),
+    UserStatus.SUSPENDED: _l("Suspended"),
+    UserKind.PARTNER: _l("Partner"),
+    UserKind.STAFF: _l("Staff"),
+    Capability.COORDINATOR: _l("Coordinator"),
+    Capability.FACILITY_MANAGER: _l("Facility manager"),
+    Capability.BIOSAFETY_OFFICER: _l("Biosafety officer"),
+    Capability.ADMIN: _l("Administrator"),
+    ConsentItem.REQUIRED: _l("Required items"),
+    ConsentItem.OPTIONAL: _l("Optional items"),
+    ConsentItem.CROSS_BORDER: _l("Transfer across borders"),
+    OutboxStatus.PENDING: _l("Pending"),
+    OutboxStatus.RETRYING: _l("Retrying"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.CAPTURED: _l("Captured"),
+    OutboxStatus.DEAD: _l("Failed"),
+}
+
+
+def label(value) -> str:
+    """The translated label of an enum value (the raw value for anything unknown)."""
+    if value is None:
+        return ""
+    text = LABELS.get(value)
+    return str(text) if text is not None else str(getattr(value, "value", value))
+
+
+def choices(enum_class: type[enum.Enum]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select field; labels are resolved lazily per request."""
+    return [(member.value, LABELS[member]) for member in enum_class]

@@ -1,0 +1,74 @@
+"""Home, language switch and the health check."""
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from rrc.extensions import db, limiter
+from rrc.forms import EmptyForm
+from rrc.models import (
+    Capability,
+    Organisation,
+    OrganisationStatus,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+    UserKind,
+    UserStatus,
+)
+from rrc.security import safe_next
+
+blueprint = Blueprint("main", __name__)
+
+
+@blueprint.get("/healthz")
+@limiter.exempt
+def healthz():
+    """Liveness for load balancers and benchmarks: touches neither database nor session."""
+    return current_app.response_class("ok\n", mimetype="text/plain")
+
+
+@blueprint.get("/")
+def home():
+    """The landing page for visitors; the right dashboard for everyone else."""
+    if not current_user.is_authenticated:
+        return render_template("main/home.html")
+    if current_user.is_staff:
+        return render_template("main/staff_home.html", counts=_staff_counts())
+    return render_template("main/partner_home.html")
+
+
+def _staff_counts() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if current_user.has_capability(Capability.COORDINATOR):
+        counts["pending_users"] = db.session.scalar(
+            select(func.count(User.id)).where(
+                User.kind == UserKind.PARTNER, User.status == UserStatus.PENDING_APPROVAL
+            )
+        )
+        counts["pending_organisations"] = db.session.scalar(
+            select(func.count(Organisation.id)).where(
+                Organisation.status == OrganisationStatus.PENDING
+            )
+        )
+    if current_user.has_capability(Capability.ADMIN):
+        counts["failed_mail"] = db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.RETRYING])
+            )
+        )
+    return counts
+
+
+@blueprint.post("/language")
+def set_language():
+    """Switch the interface language (saved on the account when logged in)."""
+    form = EmptyForm()
+    language = request.form.get("language", "")
+    if not form.validate_on_submit() or language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["locale"] = language
+    if current_user.is_authenticated:
+        current_user.locale = language
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")))
