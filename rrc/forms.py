@@ -3,31 +3,36 @@
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectChoice, StringField
 from wtforms.validators import Email, InputRequired, Length
 
 from rrc.i18n import LANGUAGE_NAMES, common_timezones
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     """ISO 3166 countries named in the viewer's language, Korea first."""
     territories = get_locale().territories
     countries = sorted(
         ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
         key=lambda pair: pair[1],
     )
-    korea = [(code, name) for code, name in countries if code == "KR"]
-    return korea + [(code, name) for code, name in countries if code != "KR"]
+    korea = [SelectChoice(code, name) for code, name in countries if code == "KR"]
+    return korea + [SelectChoice(code, name) for code, name in countries if code != "KR"]
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[SelectChoice]:
     """The portal's languages, each named in itself."""
-    return list(LANGUAGE_NAMES.items())
+    return [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
-def timezone_choices() -> list[tuple[str, str]]:
+def timezone_choices() -> list[SelectChoice]:
     """IANA time zones."""
-    return [(name, name.replace("_", " ")) for name in common_timezones()]
+    return [SelectChoice(name, name.replace("_", " ")) for name in common_timezones()]
+
+
+def blank_choice(label="—") -> SelectChoice:
+    """The empty first option of a select."""
+    return SelectChoice("", label)
 
 
 def email_field(label=None) -> StringField:

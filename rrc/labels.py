@@ -3,6 +3,7 @@
 import enum
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 from rrc.models import (
     Capability,
@@ -63,6 +64,6 @@ def label(value) -> str:
     return str(text) if text is not None else str(getattr(value, "value", value))
 
 
-def choices(enum_class: type[enum.Enum]) -> list[tuple[str, str]]:
-    """(value, label) pairs for a select field; labels are resolved lazily per request."""
-    return [(member.value, LABELS[member]) for member in enum_class]
+def choices(enum_class: type[enum.Enum]) -> list[SelectChoice]:
+    """Options of a select field; labels are resolved lazily per request."""
+    return [SelectChoice(member.value, LABELS[member]) for member in enum_class]

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from rrc.forms import email_field, language_choices
+from rrc.forms import blank_choice, email_field, language_choices
 from rrc.labels import choices
 from rrc.models import Capability, OutboxStatus, UserKind, UserStatus
 
@@ -52,8 +52,8 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=[("", _l("All")), *choices(UserKind)])
-    status = SelectField(_l("Status"), choices=[("", _l("All")), *choices(UserStatus)])
+    kind = SelectField(_l("Kind"), choices=[blank_choice(_l("All")), *choices(UserKind)])
+    status = SelectField(_l("Status"), choices=[blank_choice(_l("All")), *choices(UserStatus)])
 
 
 class MailFilterForm(FlaskForm):
@@ -63,7 +63,7 @@ class MailFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Recipient or subject"), validators=[Optional(), Length(max=100)])
-    status = SelectField(_l("Status"), choices=[("", _l("All")), *choices(OutboxStatus)])
+    status = SelectField(_l("Status"), choices=[blank_choice(_l("All")), *choices(OutboxStatus)])
 
 
 class AuditFilterForm(FlaskForm):

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -13,7 +20,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from rrc.forms import country_choices, email_field, language_choices
+from rrc.forms import blank_choice, country_choices, email_field, language_choices
 from rrc.labels import choices
 from rrc.models import OrganisationType
 from rrc.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
@@ -83,7 +90,7 @@ class SignUpForm(FlaskForm):
     )
     org_type = SelectField(
         _l("Type of organisation"),
-        choices=[("", "—"), *choices(OrganisationType)],
+        choices=[blank_choice(), *choices(OrganisationType)],
         validators=[RequiredIfNewOrganisation()],
     )
     org_country = SelectField(_l("Country"), validators=[RequiredIfNewOrganisation()])
@@ -128,11 +135,11 @@ class SignUpForm(FlaskForm):
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.organisation_id.choices = [
-            ("", _l("— choose your organisation —")),
-            *[(str(org.id), org.name) for org in organisations],
-            (NEW_ORGANISATION, _l("My organisation is not listed: propose it")),
+            blank_choice(_l("— choose your organisation —")),
+            *[SelectChoice(str(org.id), org.name) for org in organisations],
+            SelectChoice(NEW_ORGANISATION, _l("My organisation is not listed: propose it")),
         ]
-        self.org_country.choices = [("", "—"), *country_choices()]
+        self.org_country.choices = [blank_choice(), *country_choices()]
 
 
 class LoginForm(FlaskForm):

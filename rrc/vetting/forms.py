@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 APPROVE = "approve"
@@ -14,7 +14,7 @@ class DecisionForm(FlaskForm):
 
     decision = RadioField(
         _l("Decision"),
-        choices=[(APPROVE, _l("Approve")), (REJECT, _l("Reject"))],
+        choices=[SelectChoice(APPROVE, _l("Approve")), SelectChoice(REJECT, _l("Reject"))],
         validators=[InputRequired(message=_l("Choose approve or reject."))],
     )
     reason = TextAreaField(
