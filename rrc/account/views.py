@@ -59,7 +59,7 @@ def change_password():
             _attach_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user, remember=False, fresh=True)
+            login_user(current_user._get_current_object(), remember=False, fresh=True)
             flash(_("Your password is changed. Other sessions have been logged out."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form)
