@@ -52,8 +52,12 @@ class UserFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=[blank_choice(_l("All")), *choices(UserKind)])
-    status = SelectField(_l("Status"), choices=[blank_choice(_l("All")), *choices(UserStatus)])
+    kind = SelectField(
+        _l("Kind"), choices=[blank_choice(_l("All")), *choices(UserKind)], default=""
+    )
+    status = SelectField(
+        _l("Status"), choices=[blank_choice(_l("All")), *choices(UserStatus)], default=""
+    )
 
 
 class MailFilterForm(FlaskForm):
@@ -63,7 +67,9 @@ class MailFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Recipient or subject"), validators=[Optional(), Length(max=100)])
-    status = SelectField(_l("Status"), choices=[blank_choice(_l("All")), *choices(OutboxStatus)])
+    status = SelectField(
+        _l("Status"), choices=[blank_choice(_l("All")), *choices(OutboxStatus)], default=""
+    )
 
 
 class AuditFilterForm(FlaskForm):

@@ -157,7 +157,6 @@ def deliver_due(now: datetime | None = None, limit: int = 500) -> RelayResult:
     for _ in range(limit):
         if not deliver_one(now, result):
             break
-    db.session.remove()
     return result
 
 
