@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
@@ -13,6 +13,8 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 def select_locale() -> str:
     """The user's saved language, else the session's choice, else the browser's best match."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
@@ -25,7 +27,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The user's time zone, else the portal's default (Asia/Seoul)."""
-    if current_user and current_user.is_authenticated and current_user.timezone:
+    if has_request_context() and current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 

@@ -288,3 +288,16 @@ def test_session_lifetime_is_limited(client, factory, app):
     assert cookie.expires is not None
     lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
     assert lifetime == timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+
+
+def test_signup_and_reset_are_rate_limited(client, app):
+    limit = int(app.config["SIGNUP_LIMIT"].split()[0])
+    for _ in range(limit):
+        assert post_form(client, "/signup", {"email": "bad"}).status_code == 200
+    limited = post_form(client, "/signup", {"email": "bad"})
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.get_data(as_text=True)
+    reset_limit = int(app.config["RESET_LIMIT"].split()[0])
+    for _ in range(reset_limit):
+        assert post_form(client, "/password/forgot", {"email": "a@b.example"}).status_code == 302
+    assert post_form(client, "/password/forgot", {"email": "a@b.example"}).status_code == 429
