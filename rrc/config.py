@@ -57,7 +57,7 @@ class Defaults:
     LOGIN_FAILURE_LIMIT = "5 per 15 minutes"
     SIGNUP_LIMIT = "10 per hour"
     RESET_LIMIT = "5 per hour"
-    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = None  # unset: Secure whenever BASE_URL is https
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
@@ -111,8 +111,11 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         database_file = Path(app.instance_path) / "rrc.sqlite3"
         app.config["DATABASE_URL"] = f"sqlite:///{database_file}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
-    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        # Browsers drop Secure cookies on plain http other than localhost; production is https.
+        app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 
