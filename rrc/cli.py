@@ -117,7 +117,9 @@ def serve(host: str, port: int, no_demo: bool) -> None:
     click.echo(f"RRC portal on http://{host}:{port}/ (mail relay running in this process)")
     if not has_users:
         click.echo("No accounts yet: create one with 'flask --app rrc create-admin'.")
+    from werkzeug.serving import run_simple
+
     try:
-        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
     finally:
         stop.set()
