@@ -27,7 +27,12 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """The user's time zone, else the portal's default (Asia/Seoul)."""
-    if has_request_context() and current_user and current_user.is_authenticated and current_user.timezone:
+    if (
+        has_request_context()
+        and current_user
+        and current_user.is_authenticated
+        and current_user.timezone
+    ):
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
 

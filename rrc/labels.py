@@ -6,15 +6,19 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from rrc.models import (
+    ApprovalStepKind,
+    BookingMode,
     Capability,
     ConsentItem,
     OrganisationStatus,
     OrganisationType,
     OutboxStatus,
     PriceTier,
+    ResourceKind,
     UserKind,
     UserStatus,
 )
+from rrc.models.catalogue import DocumentType
 
 LABELS: dict[enum.Enum, object] = {
     OrganisationType.UNIVERSITY: _l("University"),
@@ -53,6 +57,31 @@ LABELS: dict[enum.Enum, object] = {
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.CAPTURED: _l("Captured"),
     OutboxStatus.DEAD: _l("Failed"),
+    ResourceKind.INSTRUMENT: _l("Instrument"),
+    ResourceKind.SPACE: _l("Space"),
+    ResourceKind.SERVICE: _l("Service"),
+    ResourceKind.MATERIAL: _l("Material"),
+    ResourceKind.TRAINING: _l("Training"),
+    ResourceKind.CONSULTATION: _l("Consultation"),
+    BookingMode.SLOT: _l("Time slots on a calendar"),
+    BookingMode.QUANTITY: _l("A quantity of units"),
+    ApprovalStepKind.COORDINATOR: _l("RRC coordinator review"),
+    ApprovalStepKind.FACILITY_MANAGER: _l("Facility manager review"),
+    ApprovalStepKind.BIOSAFETY: _l("Biosafety review"),
+    DocumentType.IBC_APPROVAL: _l("Institutional biosafety committee (IBC) approval"),
+    DocumentType.IRB_APPROVAL: _l("IRB approval of the recipient"),
+    DocumentType.IACUC_APPROVAL: _l("IACUC protocol approval"),
+    DocumentType.RESEARCH_PLAN: _l("Research plan"),
+    DocumentType.SIGNED_MTA: _l("Signed material transfer agreement (MTA)"),
+    DocumentType.FACILITY_LIST: _l("List of the applicant's facilities"),
+    DocumentType.TRAINING_CERTIFICATE: _l("Training certificate"),
+    DocumentType.BL3_PERMIT: _l("Recipient's BL3 facility permit"),
+    DocumentType.TRANSFER_NOTICE: _l("High-risk pathogen transfer notice"),
+    DocumentType.INACTIVATION_CERTIFICATE: _l("Inactivation certificate"),
+    DocumentType.SOP: _l("Standard operating procedure (SOP)"),
+    DocumentType.CONTRACT: _l("Facility-use or service contract"),
+    DocumentType.USE_PLAN: _l("Use plan for the material"),
+    DocumentType.COMPOUND_LIST: _l("List of compounds or samples"),
 }
 
 

@@ -16,10 +16,16 @@ from sqlalchemy import select, text
 from rrc import create_app
 from rrc.extensions import db, limiter
 from rrc.models import (
+    BookingMode,
+    Facility,
     Organisation,
     OrganisationStatus,
     OrganisationType,
     OutboxMessage,
+    PriceTier,
+    Rate,
+    Resource,
+    ResourceKind,
     User,
     UserKind,
     UserStatus,
@@ -190,6 +196,68 @@ class Factory:
 
     def admin(self, **values) -> User:
         return self.staff(is_admin=True, **values)
+
+    def facility_manager(self, *facilities: Facility, **values) -> User:
+        manager = self.staff(is_facility_manager=True, **values)
+        for facility in facilities:
+            facility.managers.append(manager)
+        db.session.commit()
+        return manager
+
+    def facility(self, **values) -> Facility:
+        number = self._next()
+        defaults = {
+            "code": f"FAC-{number:03d}",
+            "name": f"Facility {number}",
+            "description": "A facility of the RRC.",
+            "location": "Building A",
+            "biosafety_level": 2,
+            "opening_hours": {str(day): ["09:00", "18:00"] for day in range(1, 6)},
+            "contact_email": f"facility{number}@ipk.example",
+        }
+        defaults.update(values)
+        facility = Facility(**defaults)
+        db.session.add(facility)
+        db.session.commit()
+        return facility
+
+    def resource(self, rates: dict | None = None, **values) -> Resource:
+        """A resource with a rate for every tier (override with ``rates={tier: (price, fee)}``)."""
+        number = self._next()
+        slot = values.get("booking_mode", BookingMode.SLOT) == BookingMode.SLOT
+        defaults = {
+            "code": f"INS-TEST-{number:03d}",
+            "name": f"Test instrument {number}",
+            "kind": ResourceKind.INSTRUMENT,
+            "summary": "An instrument for tests.",
+            "description": "Longer description of the instrument.",
+            "biosafety_level": 2,
+            "booking_mode": BookingMode.SLOT,
+            "unit_label": "hour" if slot else "unit",
+            "unit_minutes": 60 if slot else None,
+            "approval_chain": ["coordinator", "facility_manager"],
+            "required_documents": [],
+        }
+        defaults.update(values)
+        if "facility" not in defaults and "facility_id" not in defaults:
+            defaults["facility"] = self.facility()
+        resource = Resource(**defaults)
+        if rates is None:
+            rates = {
+                PriceTier.INTERNAL: (20_000, None),
+                PriceTier.ACADEMIC: (60_000, None),
+                PriceTier.SME: (90_000, None),
+                PriceTier.INDUSTRY: (180_000, None),
+            }
+        for tier, price in rates.items():
+            if price is None:
+                resource.rates.append(Rate(tier=tier, on_quote=True))
+            else:
+                unit_price, setup_fee = price
+                resource.rates.append(Rate(tier=tier, unit_price=unit_price, setup_fee=setup_fee))
+        db.session.add(resource)
+        db.session.commit()
+        return resource
 
 
 @pytest.fixture
