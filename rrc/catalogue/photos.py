@@ -1,5 +1,6 @@
 """Resource photos: decoded and re-encoded so that nothing but an image is ever served."""
 
+import contextlib
 import io
 import uuid
 from pathlib import Path
@@ -70,7 +71,5 @@ def photo_file(filename: str) -> Path:
 def delete_photo(filename: str | None) -> None:
     """Remove a replaced photo's file (missing files are fine)."""
     if filename:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             photo_file(filename).unlink(missing_ok=True)
-        except FileNotFoundError:
-            pass
