@@ -86,7 +86,11 @@ def _register_blueprints(app: Flask) -> None:
     from rrc.account.views import blueprint as account_blueprint
     from rrc.admin.views import blueprint as admin_blueprint
     from rrc.auth.views import blueprint as auth_blueprint
+    from rrc.catalogue.views import blueprint as catalogue_blueprint
+    from rrc.catalogue_admin.views import blueprint as catalogue_admin_blueprint
     from rrc.main.views import blueprint as main_blueprint
+    from rrc.requests.queue_views import blueprint as queue_blueprint
+    from rrc.requests.views import blueprint as requests_blueprint
     from rrc.vetting.views import blueprint as vetting_blueprint
 
     app.register_blueprint(main_blueprint)
@@ -94,17 +98,26 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_blueprint)
     app.register_blueprint(vetting_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(catalogue_blueprint)
+    app.register_blueprint(catalogue_admin_blueprint)
+    app.register_blueprint(requests_blueprint)
+    app.register_blueprint(queue_blueprint)
 
 
 def _init_templates(app: Flask) -> None:
     from flask_babel import get_locale, get_timezone
 
+    from rrc.forms import country_name
     from rrc.i18n import LANGUAGE_NAMES, datetime_filter
     from rrc.labels import label
     from rrc.models import Capability
 
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["country"] = country_name
+    # Text rendered by a plain-text template arrives as unescaped Markup: make it a str again
+    # so that autoescaping applies when it is printed in HTML.
+    app.jinja_env.filters["plain_text"] = str
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["current_timezone"] = lambda: str(get_timezone())

@@ -13,10 +13,13 @@ from rrc.extensions import db
 
 def register_commands(app: Flask) -> None:
     """Attach the portal's commands to ``flask``."""
+    from rrc.requests.reminders import remind_command
+
     app.cli.add_command(create_admin)
     app.cli.add_command(mail_relay)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve)
+    app.cli.add_command(remind_command)
 
 
 @click.command("create-admin")
@@ -85,7 +88,7 @@ def mail_relay(once: bool, interval: float | None) -> None:
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Load demo organisations and accounts (safe to run again)."""
+    """Load demo organisations, accounts and the catalogue (safe to run again)."""
     from rrc.demo import load_demo
 
     created = load_demo()

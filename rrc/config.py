@@ -27,6 +27,8 @@ ENVIRONMENT_VARIABLES: dict[str, type] = {
     "TOKEN_MAX_AGE_HOURS": int,
     "TRUSTED_PROXIES": int,
     "DEFAULT_TIMEZONE": str,
+    "UPLOAD_MAX_MB": int,
+    "REMIND_AFTER_DAYS": int,
 }
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -75,7 +77,9 @@ class Defaults:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SQLALCHEMY_ECHO = False
-    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    UPLOAD_MAX_MB = 20
+    REMIND_AFTER_DAYS = 2
+    TERMS_VERSION = "2026-11"
 
 
 def parse_value(name: str, raw: str, kind: type):
@@ -112,6 +116,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{database_file}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    # A request body may hold one document of the maximum size plus the form around it.
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["UPLOAD_MAX_MB"] + 2) * 1024 * 1024
     if app.config["SESSION_COOKIE_SECURE"] is None:
         # Browsers drop Secure cookies on plain http other than localhost; production is https.
         app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")

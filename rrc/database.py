@@ -1,6 +1,6 @@
 """Engine set-up: SQLite in WAL mode with explicit BEGIN (SQLAlchemy's documented recipe)."""
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -37,10 +37,20 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        mode = str(connection.get_execution_options().get("sqlite_begin", "DEFERRED")).upper()
+        default = "IMMEDIATE" if _in_writing_request() else "DEFERRED"
+        mode = str(connection.get_execution_options().get("sqlite_begin", default)).upper()
         if mode not in SQLITE_BEGIN_MODES:
             raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _in_writing_request() -> bool:
+    """True inside a POST (or other unsafe-method) request: only those may write.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked" if
+    another connection wrote in between; taking the lock at BEGIN makes it wait instead.
+    """
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def init_database(app: Flask) -> None:

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from rrc.demo_catalogue import load_catalogue
 from rrc.extensions import db
 from rrc.models import (
     ConsentItem,
@@ -207,7 +208,7 @@ KOREAN_SPEAKERS = {"kim.prof@hanbit.ac.kr", "choi@saebyeokbio.co.kr", "fm.bsl3@i
 
 
 def load_demo() -> int:
-    """Create the demo organisations and people that do not exist yet; return how many."""
+    """Create the demo organisations, people and catalogue not there yet; return how many."""
     created = 0
     now = utcnow()
     organisations: dict[str, Organisation] = {}
@@ -276,4 +277,6 @@ def load_demo() -> int:
         db.session.add(user)
         created += 1
     db.session.flush()
+    # After the people: the catalogue's facilities are given the demo facility managers.
+    created += load_catalogue()
     return created

@@ -8,12 +8,26 @@ from wtforms.validators import Email, InputRequired, Length
 
 from rrc.i18n import LANGUAGE_NAMES, common_timezones
 
+# CLDR territory codes that are not countries (unions, pseudo-locales, "unknown").
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"})
+
+
+def country_name(code: str | None) -> str:
+    """A country's name in the viewer's language (the code itself if unknown)."""
+    if not code:
+        return ""
+    return get_locale().territories.get(code, code)
+
 
 def country_choices() -> list[SelectChoice]:
     """ISO 3166 countries named in the viewer's language, Korea first."""
     territories = get_locale().territories
     countries = sorted(
-        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
+        (
+            (code, name)
+            for code, name in territories.items()
+            if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+        ),
         key=lambda pair: pair[1],
     )
     korea = [SelectChoice(code, name) for code, name in countries if code == "KR"]

@@ -7,6 +7,7 @@ import smtplib
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,6 +18,7 @@ from rrc import create_app
 from rrc.extensions import db, limiter
 from rrc.models import (
     BookingMode,
+    DocumentType,
     Facility,
     Organisation,
     OrganisationStatus,
@@ -30,6 +32,7 @@ from rrc.models import (
     UserKind,
     UserStatus,
 )
+from rrc.requests import services
 from rrc.security import hash_password
 
 TEST_DATABASE_URL = os.environ.get("RRC_TEST_DATABASE_URL", "")
@@ -353,3 +356,71 @@ def smtp_server(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
     yield server
     server.stop()
+
+
+# --- requests: a cast of deciders and a hazardous material -----------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+COMMON = {
+    "title": "Antiviral screen",
+    "purpose": "Testing compounds against SARS-CoV-2.",
+    "principal_investigator": "Prof. Kim",
+    "payer": "Hanbit University",
+    "billing_contact": "Finance office",
+    "billing_email": "finance@hanbit.example",
+    "accept_terms": True,
+}
+BIOSAFETY = {
+    "agent_name": "SARS-CoV-2 (Delta)",
+    "risk_group": 3,
+    "ibc_approval_number": "IBC-2026-017",
+    "ibc_approval_date": date(2026, 3, 1),
+}
+MATERIAL = {
+    "quantity": 2,
+    "material_form": "Frozen vial, 0.5 mL",
+    "shipping_address": "1 Hanbit-ro, Seoul",
+    "shipping_country": "KR",
+    "receiving_person": "Dr. Lee",
+    "receiving_phone": "010-1111-2222",
+    "accept_mta": True,
+}
+
+
+@pytest.fixture
+def people(factory):
+    """A partner, a coordinator, the facility manager and a biosafety officer."""
+    facility = factory.facility(code="FAC-BSL3", name="BSL-3 laboratory", biosafety_level=3)
+    return {
+        "facility": facility,
+        "partner": factory.partner(name="Partner Person"),
+        "coordinator": factory.coordinator(name="Coordinator Person"),
+        "manager": factory.facility_manager(facility, name="Manager Person"),
+        "other_manager": factory.facility_manager(factory.facility(), name="Other Manager"),
+        "biosafety": factory.staff(is_biosafety_officer=True, name="Biosafety Person"),
+    }
+
+
+@pytest.fixture
+def pathogen(factory, people):
+    """A live BSL-3 high-risk pathogen material with the full chain and required documents."""
+    return factory.resource(
+        code="BIO-PATH-01",
+        name="SARS-CoV-2 variant isolate",
+        kind=ResourceKind.MATERIAL,
+        booking_mode=BookingMode.QUANTITY,
+        unit_label="vial",
+        biosafety_level=3,
+        high_risk_pathogen=True,
+        facility=people["facility"],
+        required_documents=[DocumentType.IBC_APPROVAL.value],
+        approval_chain=["coordinator", "facility_manager", "biosafety"],
+    )
+
+
+def full_draft(partner, resource, **extra):
+    draft = services.create_draft(partner, resource, {**COMMON, **BIOSAFETY, **MATERIAL, **extra})
+    services.add_attachment(partner, draft, PDF, "ibc.pdf", DocumentType.IBC_APPROVAL)
+    db.session.commit()
+    return draft

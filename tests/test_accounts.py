@@ -98,7 +98,7 @@ def test_signup_verify_vet_and_login(client, factory, app):
 
     assert login(client, user.email, NEW_PASSWORD).status_code == 302
     home = client.get("/").get_data(as_text=True)
-    assert "Your account is active" in home
+    assert "Saebyeok Test Bio is active" in home
 
 
 def test_signup_in_korean_gets_korean_mail(client):

@@ -74,7 +74,7 @@ def test_on_quote(factory, mode):
     resource = factory.resource(
         booking_mode=mode,
         unit_minutes=60 if mode == BookingMode.SLOT else None,
-        rates={t: None for t in TIERS},
+        rates=dict.fromkeys(TIERS),
     )
     kwargs = {"duration_minutes": 60} if mode == BookingMode.SLOT else {"quantity": 1}
     result = estimate(resource, PriceTier.SME, **kwargs)

@@ -24,6 +24,10 @@ PUBLIC_ENDPOINTS = {
     "auth.resend_verification",
     "auth.forgot_password",
     "auth.reset_password",
+    "catalogue.index",
+    "catalogue.resource",
+    "catalogue.photo",
+    "catalogue.apply",
 }
 
 

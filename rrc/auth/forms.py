@@ -28,10 +28,11 @@ from rrc.security import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 NEW_ORGANISATION = "new"
 
 
-def password_field(label, autocomplete="new-password") -> PasswordField:
+def password_field(label, autocomplete="new-password", description="") -> PasswordField:
     """A password input with the policy's length limits."""
     return PasswordField(
         label,
+        description=description,
         validators=[
             InputRequired(),
             Length(
@@ -64,7 +65,13 @@ class SignUpForm(FlaskForm):
     """A partner's sign-up: the person, the organisation, and PIPA consent."""
 
     email = email_field()
-    password = password_field(_l("Password"))
+    password = password_field(
+        _l("Password"),
+        description=_l(
+            "At least 12 characters. A phrase of several unrelated words works well; your name, "
+            "e-mail or organisation must not appear in it."
+        ),
+    )
     name = StringField(
         _l("Full name"),
         validators=[InputRequired(), Length(max=120)],
@@ -90,7 +97,10 @@ class SignUpForm(FlaskForm):
     )
     org_type = SelectField(
         _l("Type of organisation"),
-        choices=[blank_choice(), *choices(OrganisationType)],
+        choices=[
+            blank_choice(),
+            *[choice for choice in choices(OrganisationType) if choice.value != "internal"],
+        ],
         validators=[RequiredIfNewOrganisation()],
     )
     org_country = SelectField(_l("Country"), validators=[RequiredIfNewOrganisation()])
@@ -136,7 +146,12 @@ class SignUpForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.organisation_id.choices = [
             blank_choice(_l("— choose your organisation —")),
-            *[SelectChoice(str(org.id), org.name) for org in organisations],
+            *[
+                SelectChoice(
+                    str(org.id), f"{org.name} ({org.local_name})" if org.local_name else org.name
+                )
+                for org in organisations
+            ],
             SelectChoice(NEW_ORGANISATION, _l("My organisation is not listed: propose it")),
         ]
         self.org_country.choices = [blank_choice(), *country_choices()]

@@ -133,6 +133,8 @@ def register_partner(data: SignUp) -> User:
 
     if data.new_organisation is not None:
         proposal = data.new_organisation
+        if proposal.org_type == OrganisationType.INTERNAL:
+            raise AccountError(_("Choose the type of your organisation."), "org_type")
         if (
             proposal.country == "KR"
             and proposal.org_type in KOREAN_COMPANY_TYPES

@@ -53,7 +53,9 @@ def _verified_organisations() -> list[Organisation]:
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(
+    _signup_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 302
+)
 def signup():
     """A partner opens an account, choosing or proposing an organisation."""
     if current_user.is_authenticated:
@@ -219,8 +221,10 @@ def logout():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
+    locale = session.get("locale") or current_user.locale
     logout_user()
     session.clear()
+    session["locale"] = locale
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.home"))
 

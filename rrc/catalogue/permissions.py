@@ -1,6 +1,9 @@
 """Who may change what in the catalogue."""
 
-from rrc.models import Capability, Facility, Resource, User
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement
+
+from rrc.models import Capability, Facility, Resource, User, facility_manager
 
 
 def can_manage_catalogue(user: User) -> bool:
@@ -27,4 +30,27 @@ def can_use_catalogue_admin(user: User) -> bool:
     return user.is_authenticated and (
         user.has_capability(Capability.COORDINATOR)
         or user.has_capability(Capability.FACILITY_MANAGER)
+    )
+
+
+def can_manage_facilities(user: User) -> bool:
+    """Create, edit and retire facilities and assign their managers: coordinators and admins."""
+    return can_manage_catalogue(user)
+
+
+def can_import_catalogue(user: User) -> bool:
+    """Bulk CSV import of resources: coordinators and admins."""
+    return can_manage_catalogue(user)
+
+
+def editable_facility_condition(user: User) -> ColumnElement[bool]:
+    """A WHERE condition on ``Facility`` keeping the facilities whose catalogue ``user`` edits."""
+    if not user.is_authenticated:
+        return sa.false()
+    if can_manage_catalogue(user):
+        return sa.true()
+    if not user.has_capability(Capability.FACILITY_MANAGER):
+        return sa.false()
+    return Facility.id.in_(
+        sa.select(facility_manager.c.facility_id).where(facility_manager.c.user_id == user.id)
     )

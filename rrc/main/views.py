@@ -35,11 +35,36 @@ def home():
         return render_template("main/home.html")
     if current_user.is_staff:
         return render_template("main/staff_home.html", counts=_staff_counts())
-    return render_template("main/partner_home.html")
+    from sqlalchemy.orm import selectinload
+
+    from rrc.models import ResourceRequest
+    from rrc.models.requests import OPEN_STATUSES
+
+    # One query for the requests plus one per eager-loaded relation, however many there are.
+    open_requests = db.session.scalars(
+        select(ResourceRequest)
+        .options(selectinload(ResourceRequest.resource), selectinload(ResourceRequest.steps))
+        .where(
+            ResourceRequest.requester_id == current_user.id,
+            ResourceRequest.status.in_(OPEN_STATUSES),
+        )
+        .order_by(ResourceRequest.updated_at.desc(), ResourceRequest.id.desc())
+        .limit(20)
+    ).all()
+    return render_template("main/partner_home.html", open_requests=open_requests)
 
 
 def _staff_counts() -> dict[str, int]:
-    counts: dict[str, int] = {}
+    from rrc.models import RequestStatus
+    from rrc.requests.queries import count_by_status, count_waiting_for
+
+    counts: dict[str, int] = {"waiting_for_me": count_waiting_for(current_user)}
+    by_status = count_by_status(
+        [RequestStatus.IN_REVIEW, RequestStatus.APPROVED, RequestStatus.IN_PROGRESS]
+    )
+    counts["in_review"] = by_status[RequestStatus.IN_REVIEW]
+    counts["approved"] = by_status[RequestStatus.APPROVED]
+    counts["in_progress"] = by_status[RequestStatus.IN_PROGRESS]
     if current_user.has_capability(Capability.COORDINATOR):
         counts["pending_users"] = db.session.scalar(
             select(func.count(User.id)).where(

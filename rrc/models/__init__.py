@@ -25,13 +25,27 @@ from rrc.models.catalogue import (
     facility_manager,
 )
 from rrc.models.mail import OutboxMessage, OutboxStatus
+from rrc.models.requests import (
+    ApprovalStep,
+    Attachment,
+    Comment,
+    RequestCounter,
+    RequestEvent,
+    RequestStatus,
+    ResourceRequest,
+    StepState,
+    UsageMode,
+)
 
 __all__ = [
+    "ApprovalStep",
     "ApprovalStepKind",
+    "Attachment",
     "AuditLog",
     "BookingMode",
     "Capability",
     "Closure",
+    "Comment",
     "ConsentItem",
     "ConsentRecord",
     "DocumentType",
@@ -43,8 +57,14 @@ __all__ = [
     "OutboxStatus",
     "PriceTier",
     "Rate",
+    "RequestCounter",
+    "RequestEvent",
+    "RequestStatus",
     "Resource",
     "ResourceKind",
+    "ResourceRequest",
+    "StepState",
+    "UsageMode",
     "User",
     "UserKind",
     "UserStatus",

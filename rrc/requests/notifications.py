@@ -1,0 +1,103 @@
+"""E-mails about requests, queued in the transaction of the change that causes them.
+
+Wording never says "confirmed" for something still under review.
+"""
+
+from rrc.mail.outbox import absolute_url, queue_mail
+from rrc.models import ApprovalStep, RequestEvent, ResourceRequest, User
+
+
+def _send(
+    notice: str,
+    resource_request: ResourceRequest,
+    event: RequestEvent,
+    recipients: list[User],
+    *,
+    include_actor: bool = False,
+    **context,
+) -> None:
+    """Queue one notice per recipient; whoever acted is not told of their own action."""
+    seen: set[int] = set()
+    for recipient in recipients:
+        if recipient.id in seen:
+            continue
+        if not include_actor and event.actor_id is not None and recipient.id == event.actor_id:
+            continue
+        seen.add(recipient.id)
+        queue_mail(
+            "request_notice",
+            recipient=recipient,
+            idempotency_key=f"request:{resource_request.id}:{event.id}:{notice}:{recipient.id}",
+            notice=notice,
+            resource_request=resource_request,
+            event=event,
+            link=absolute_url("requests.detail", reference=resource_request.reference),
+            **context,
+        )
+
+
+def _partners(resource_request: ResourceRequest) -> list[User]:
+    return [resource_request.requester]
+
+
+def submitted(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """A receipt to the partner: received and under review (or approved if no review)."""
+    _send("received", resource_request, event, _partners(resource_request), include_actor=True)
+
+
+def step_waiting(
+    resource_request: ResourceRequest, step: ApprovalStep, event: RequestEvent
+) -> None:
+    """Tell the deciders of a step that became current that it waits for them."""
+    from rrc.requests.services import deciders
+
+    _send("step_waiting", resource_request, event, deciders(resource_request, step), step=step)
+
+
+def approved(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """The request is approved."""
+    _send("approved", resource_request, event, _partners(resource_request))
+
+
+def rejected(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """The request is rejected, with the reason."""
+    _send("rejected", resource_request, event, _partners(resource_request))
+
+
+def changes_requested(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """A reviewer asks the partner for changes."""
+    _send("changes_requested", resource_request, event, _partners(resource_request))
+
+
+def resubmitted(resource_request: ResourceRequest, step: ApprovalStep, event: RequestEvent) -> None:
+    """The partner resubmitted: the step that asked is waiting again."""
+    from rrc.requests.services import deciders
+
+    _send("resubmitted", resource_request, event, deciders(resource_request, step), step=step)
+
+
+def cancelled(
+    resource_request: ResourceRequest, event: RequestEvent, recipients: list[User]
+) -> None:
+    """The partner cancelled: tell the staff who held or will run the request."""
+    _send("cancelled", resource_request, event, recipients)
+
+
+def started(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """Work on the request has started."""
+    _send("started", resource_request, event, _partners(resource_request))
+
+
+def completed(resource_request: ResourceRequest, event: RequestEvent) -> None:
+    """The work is completed."""
+    _send("completed", resource_request, event, _partners(resource_request))
+
+
+def commented(resource_request: ResourceRequest, author: User, event: RequestEvent) -> None:
+    """A public comment: staff comments go to the partner, partner comments to staff."""
+    from rrc.requests.services import staff_concerned
+
+    if author.is_staff:
+        _send("comment", resource_request, event, _partners(resource_request), author=author)
+    else:
+        _send("comment", resource_request, event, staff_concerned(resource_request), author=author)

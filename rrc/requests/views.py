@@ -1,0 +1,958 @@
+"""Partner and staff pages of a request: the form, the request page and its actions."""
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from rrc.catalogue.pricing import Money, PricingError, estimate, tier_for
+from rrc.catalogue.search import public_resource, viewer_tier
+from rrc.extensions import db
+from rrc.forms import EmptyForm, country_name
+from rrc.labels import label
+from rrc.models import (
+    ApprovalStep,
+    ApprovalStepKind,
+    Attachment,
+    Comment,
+    Facility,
+    PriceTier,
+    RequestEvent,
+    RequestStatus,
+    Resource,
+    ResourceRequest,
+    StepState,
+    User,
+    UserKind,
+    UserStatus,
+)
+from rrc.requests import documents, forms, requirements, services, workflow
+from rrc.requests.workflow import Action, IllegalTransition
+
+blueprint = Blueprint("requests", __name__, url_prefix="/requests")
+
+PER_PAGE = 25
+
+# What each timeline entry says (RequestEvent.kind).
+EVENT_LABELS = {
+    "created": _l("Draft created"),
+    "uploaded": _l("Document added"),
+    "submitted": _l("Submitted for review"),
+    "approved": _l("Approved"),
+    "step_approved": _l("Step approved"),
+    "rejected": _l("Not approved"),
+    "changes_requested": _l("Changes requested"),
+    "resubmitted": _l("Resubmitted after changes"),
+    "cancelled": _l("Cancelled"),
+    "started": _l("Work started"),
+    "completed": _l("Completed"),
+    "step_skipped": _l("Step skipped"),
+    "step_reassigned": _l("Step reassigned"),
+    "commented": _l("Comment"),
+}
+
+
+@blueprint.app_template_filter("request_label")
+def request_label_filter(value) -> str:
+    """Jinja: the label of a request status, step state or usage mode."""
+    return forms.request_label(value)
+
+
+@blueprint.app_template_filter("duration")
+def duration_filter(minutes: int | None) -> str:
+    """Jinja: minutes written as "1 h 30 min"."""
+    return forms.duration_text(minutes)
+
+
+@blueprint.app_template_filter("filesize")
+def filesize_filter(size: int) -> str:
+    """Jinja: a file size for people ("12.5 KB")."""
+    if size < 1024:
+        return _("%(count)d bytes", count=size)
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(round(size / 1024, 1)))
+    return _("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
+
+
+# --- loading, scoped to what the user may see ----------------------------------------------
+
+
+def visible_condition(user: User) -> sa.ColumnElement[bool]:
+    """A WHERE condition keeping the requests ``user`` may see (mirrors ``workflow.can_view``)."""
+    if not user.is_authenticated:
+        return sa.false()
+    if user.is_staff:
+        return sa.true() if user.is_approved else sa.false()
+    own = ResourceRequest.requester_id == user.id
+    if user.is_org_manager and user.organisation_id is not None:
+        return sa.or_(own, ResourceRequest.organisation_id == user.organisation_id)
+    return own
+
+
+PAGE_OPTIONS = (
+    selectinload(ResourceRequest.resource)
+    .selectinload(Resource.facility)
+    .selectinload(Facility.managers),
+    selectinload(ResourceRequest.resource).selectinload(Resource.rates),
+    selectinload(ResourceRequest.steps).selectinload(ApprovalStep.decided_by),
+    selectinload(ResourceRequest.steps).selectinload(ApprovalStep.assignee),
+    selectinload(ResourceRequest.events).selectinload(RequestEvent.actor),
+    selectinload(ResourceRequest.comments).selectinload(Comment.author),
+    selectinload(ResourceRequest.attachments).selectinload(Attachment.uploaded_by),
+    selectinload(ResourceRequest.requester),
+    selectinload(ResourceRequest.organisation),
+)
+
+
+def load_visible(reference: str) -> ResourceRequest:
+    """The request ``reference`` if the current user may see it, else 404."""
+    resource_request = db.session.scalar(
+        select(ResourceRequest)
+        .options(*PAGE_OPTIONS)
+        .where(ResourceRequest.reference == reference, visible_condition(current_user))
+    )
+    if resource_request is None or not workflow.can_view(current_user, resource_request):
+        abort(404)
+    return resource_request
+
+
+def _detail_url(resource_request: ResourceRequest) -> str:
+    return url_for("requests.detail", reference=resource_request.reference)
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+# --- presentation helpers -------------------------------------------------------------------
+
+
+def estimate_display(snapshot: dict | None, resource: Resource) -> dict | None:
+    """An estimate (stored snapshot or live) written for the reader."""
+    if not snapshot:
+        return None
+    locale = _locale()
+    currency = snapshot["currency"]
+    unit = resource.localized("unit_label", locale)
+    lines = []
+    for line in snapshot["lines"]:
+        if line["label"] == "setup":
+            lines.append(
+                _("Set-up fee: %(amount)s", amount=Money(line["total"], currency).format(locale))
+            )
+        else:
+            lines.append(
+                _(
+                    "%(quantity)d × %(price)s per %(unit)s = %(total)s",  # noqa: RUF001
+                    quantity=line["quantity"],
+                    price=Money(line["unit_price"], currency).format(locale),
+                    unit=unit,
+                    total=Money(line["total"], currency).format(locale),
+                )
+            )
+    total = snapshot.get("total")
+    return {
+        "tier": label(PriceTier(snapshot["tier"])),
+        "on_quote": snapshot["on_quote"],
+        "quantity": snapshot["quantity"],
+        "unit": unit,
+        "lines": lines,
+        "total": Money(total, currency).format(locale) if total is not None else None,
+    }
+
+
+def _answer_value(resource_request: ResourceRequest, name: str) -> str:
+    value = getattr(resource_request, name, None)
+    if name == "accept_mta":
+        accepted = resource_request.mta_accepted_at
+        return _("Accepted") if accepted else _("Not accepted")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if value is None or value == "":
+        return ""
+    if name == "requested_minutes":
+        return forms.duration_text(value)
+    if name == "usage_mode":
+        return forms.request_label(value)
+    if name == "shipping_country":
+        return country_name(value)
+    if name == "ibc_approval_date":
+        return format_date(value)
+    if name == "quantity":
+        return f"{value} {resource_request.resource.localized('unit_label', _locale())}"
+    return str(value)
+
+
+# Where the form's label is phrased for the person filling it in.
+ANSWER_LABELS = {"accept_mta": _l("Material transfer terms (letter of transfer)")}
+
+
+def answers(resource_request: ResourceRequest) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The partner's answers, block by block, as (label, text) pairs."""
+    resource = resource_request.resource
+    names = set(forms.applicable_fields(resource))
+    result = []
+    for block in forms.applicable_blocks(resource):
+        rows = [
+            (
+                str(ANSWER_LABELS.get(name) or forms.answer_label(name)),
+                _answer_value(resource_request, name),
+            )
+            for name in forms.BLOCK_FIELDS[block]
+            if name in names
+        ]
+        result.append((str(forms.BLOCK_TITLES[block]), rows))
+    return result
+
+
+def changes_step(resource_request: ResourceRequest) -> ApprovalStep | None:
+    """The step that sent the request back for changes, if it is back with the partner."""
+    if resource_request.status != RequestStatus.CHANGES_REQUESTED:
+        return None
+    return next(
+        (step for step in resource_request.steps if step.state == StepState.CHANGES_REQUESTED),
+        None,
+    )
+
+
+def reassign_candidates(resource_request: ResourceRequest, step: ApprovalStep) -> list[User]:
+    """Active staff who could decide ``step`` (whoever it is assigned to now)."""
+    staff = db.session.scalars(
+        select(User)
+        .where(User.kind == UserKind.STAFF, User.status == UserStatus.ACTIVE)
+        .order_by(User.name, User.id)
+    )
+    return [
+        member
+        for member in staff
+        if member.id != step.assignee_id
+        and workflow.may_decide_kind(member, resource_request, step.kind)
+    ]
+
+
+def _attach_error(form, error: services.RequestError) -> None:
+    """Show a service's refusal beside its field, or at the top of the page."""
+    if error.field and error.field in form:
+        forms.add_error(form[error.field], error.message)
+    else:
+        flash(error.message, "danger")
+
+
+# --- the request page -----------------------------------------------------------------------
+
+
+def _action_forms(resource_request: ResourceRequest, overrides: dict) -> dict:
+    """Every action form of the request page; ``overrides`` are the posted ones with errors."""
+    step = resource_request.current_step
+    step_data = {"step_id": step.id} if step else {}
+    built = {
+        "submit": EmptyForm(formdata=None, prefix="submit"),
+        "resubmit": forms.ResubmitForm(formdata=None, prefix="resubmit"),
+        "cancel": forms.CancelForm(formdata=None, prefix="cancel"),
+        "approve": forms.ApproveForm(formdata=None, prefix="approve", data=step_data),
+        "reject": forms.RejectForm(formdata=None, prefix="reject", data=step_data),
+        "request_changes": forms.ChangesForm(formdata=None, prefix="changes", data=step_data),
+        "skip_step": forms.SkipForm(formdata=None, prefix="skip", data=step_data),
+        "reassign_step": forms.ReassignForm(formdata=None, prefix="reassign", data=step_data),
+        "start": forms.NoteForm(formdata=None, prefix="start"),
+        "complete": forms.NoteForm(formdata=None, prefix="complete"),
+        "comment": forms.CommentForm(formdata=None, staff=current_user.is_staff),
+        "upload": forms.UploadForm(
+            resource_request.resource, formdata=None, data={"return_to": "detail"}
+        ),
+    }
+    built.update(overrides)
+    return built
+
+
+def render_detail(resource_request: ResourceRequest, **overrides):
+    """The request page, with ``overrides`` replacing action forms that carry errors."""
+    user = current_user
+    actions = workflow.allowed_actions(user, resource_request)
+    action_forms = _action_forms(resource_request, overrides)
+    step = resource_request.current_step
+    candidates = []
+    if Action.REASSIGN_STEP in actions and step is not None:
+        candidates = reassign_candidates(resource_request, step)
+        action_forms["reassign_step"].set_candidates(candidates)
+    if resource_request.estimate_snapshot:
+        shown_estimate = estimate_display(
+            resource_request.estimate_snapshot, resource_request.resource
+        )
+        estimate_is_snapshot = True
+    else:
+        live = services.current_estimate(resource_request)
+        shown_estimate = estimate_display(
+            live.as_snapshot() if live else None, resource_request.resource
+        )
+        estimate_is_snapshot = False
+    staff = user.is_staff
+    return render_template(
+        "requests/detail.html",
+        resource_request=resource_request,
+        resource=resource_request.resource,
+        actions=actions,
+        Action=Action,
+        step=step,
+        forms=action_forms,
+        estimate=shown_estimate,
+        estimate_is_snapshot=estimate_is_snapshot,
+        answers=answers(resource_request),
+        missing_documents=requirements.missing_documents(resource_request),
+        document_problems={},
+        comments=[c for c in resource_request.comments if staff or not c.internal],
+        events=[e for e in resource_request.events if staff or not e.internal],
+        event_labels=EVENT_LABELS,
+        can_edit=workflow.can_edit(user, resource_request),
+        can_comment=workflow.can_comment(user, resource_request),
+        can_upload=workflow.can_upload(user, resource_request),
+        changes=changes_step(resource_request),
+        step_kind_label=lambda value: label(ApprovalStepKind(value)) if value else "",
+    )
+
+
+@blueprint.get("/<reference>")
+@login_required
+def detail(reference: str):
+    """The request page: where it stands, the answers, documents, comments, timeline, actions."""
+    return render_detail(load_visible(reference))
+
+
+def _step_action(
+    reference: str,
+    action: Action,
+    form: forms.StepForm,
+    perform: Callable[[ResourceRequest, forms.StepForm], None],
+    done: str,
+):
+    """Load, check the form, call one service, commit, flash and redirect (PRG)."""
+    resource_request = load_visible(reference)
+    step = resource_request.current_step
+    if isinstance(form, forms.ReassignForm) and step is not None:
+        form.set_candidates(reassign_candidates(resource_request, step))
+    return _perform(resource_request, action, form, lambda: perform(resource_request, form), done)
+
+
+def _perform(
+    resource_request: ResourceRequest,
+    action: Action | str,
+    form,
+    call: Callable[[], None],
+    done: str,
+):
+    """Run one service call for a posted action form, the PRG way."""
+    key = str(action)
+    if not form.validate_on_submit():
+        if isinstance(action, Action) and action not in workflow.allowed_actions(
+            current_user, resource_request
+        ):
+            flash(_("This action is not possible on the request now."), "warning")
+            return redirect(_detail_url(resource_request))
+        return render_detail(resource_request, **{key: form})
+    try:
+        call()
+    except IllegalTransition as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return redirect(_detail_url(resource_request))
+    except services.RequestError as error:
+        db.session.rollback()
+        _attach_error(form, error)
+        return render_detail(resource_request, **{key: form})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(_detail_url(resource_request))
+
+
+@blueprint.post("/<reference>/approve")
+@login_required
+def approve(reference: str):
+    """Approve the current step."""
+    return _step_action(
+        reference,
+        Action.APPROVE,
+        forms.ApproveForm(prefix="approve"),
+        lambda rr, form: services.approve(
+            current_user, rr, form.step_id.data, form.comment.data or ""
+        ),
+        _("Step approved."),
+    )
+
+
+@blueprint.post("/<reference>/reject")
+@login_required
+def reject(reference: str):
+    """Reject the request at the current step (a reason is required)."""
+    return _step_action(
+        reference,
+        Action.REJECT,
+        forms.RejectForm(prefix="reject"),
+        lambda rr, form: services.reject(current_user, rr, form.step_id.data, form.comment.data),
+        _("The request is not approved; the partner has been told why."),
+    )
+
+
+@blueprint.post("/<reference>/request-changes")
+@login_required
+def request_changes(reference: str):
+    """Send the request back to the partner with what should change."""
+    return _step_action(
+        reference,
+        Action.REQUEST_CHANGES,
+        forms.ChangesForm(prefix="changes"),
+        lambda rr, form: services.request_changes(
+            current_user, rr, form.step_id.data, form.comment.data
+        ),
+        _("The request went back to the partner for changes."),
+    )
+
+
+@blueprint.post("/<reference>/skip-step")
+@login_required
+def skip_step(reference: str):
+    """Skip the current step, with a reason."""
+    return _step_action(
+        reference,
+        Action.SKIP_STEP,
+        forms.SkipForm(prefix="skip"),
+        lambda rr, form: services.skip_step(current_user, rr, form.step_id.data, form.reason.data),
+        _("Step skipped."),
+    )
+
+
+@blueprint.post("/<reference>/reassign-step")
+@login_required
+def reassign_step(reference: str):
+    """Hand the current step to one named staff member."""
+
+    def perform(resource_request: ResourceRequest, form: forms.ReassignForm) -> None:
+        assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+        if assignee is None:
+            raise services.RequestError(_("Choose who decides the step."), "assignee")
+        services.reassign_step(
+            current_user, resource_request, form.step_id.data, assignee, form.reason.data
+        )
+
+    return _step_action(
+        reference,
+        Action.REASSIGN_STEP,
+        forms.ReassignForm(prefix="reassign"),
+        perform,
+        _("Step reassigned; the new decider has been e-mailed."),
+    )
+
+
+@blueprint.post("/<reference>/submit")
+@login_required
+def submit(reference: str):
+    """Submit a complete draft from the request page."""
+    resource_request = load_visible(reference)
+    form = EmptyForm(prefix="submit")
+    if not form.validate_on_submit():
+        flash(_("The form expired. Please try again."), "warning")
+        return redirect(_detail_url(resource_request))
+    try:
+        services.submit(current_user, resource_request)
+    except services.IncompleteRequest as refusal:
+        db.session.rollback()
+        if workflow.can_edit(current_user, resource_request):
+            return _render_incomplete(resource_request, refusal)
+        flash(refusal.message, "danger")
+        return redirect(_detail_url(resource_request))
+    except (IllegalTransition, services.RequestError) as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return redirect(_detail_url(resource_request))
+    db.session.commit()
+    flash(_submitted_message(resource_request), "success")
+    return redirect(_detail_url(resource_request))
+
+
+@blueprint.post("/<reference>/resubmit")
+@login_required
+def resubmit(reference: str):
+    """Resubmit a request after the requested changes, with an optional message."""
+    resource_request = load_visible(reference)
+    form = forms.ResubmitForm(prefix="resubmit")
+    if not form.validate_on_submit():
+        return render_detail(resource_request, resubmit=form)
+    try:
+        services.resubmit(current_user, resource_request, form.message.data or "")
+    except services.IncompleteRequest as refusal:
+        db.session.rollback()
+        if workflow.can_edit(current_user, resource_request):
+            return _render_incomplete(resource_request, refusal)
+        flash(refusal.message, "danger")
+        return redirect(_detail_url(resource_request))
+    except (IllegalTransition, services.RequestError) as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return redirect(_detail_url(resource_request))
+    db.session.commit()
+    flash(_("Resubmitted: review resumes at the step that asked for changes."), "success")
+    return redirect(_detail_url(resource_request))
+
+
+@blueprint.post("/<reference>/cancel")
+@login_required
+def cancel(reference: str):
+    """The requester cancels the request (a reason is required)."""
+    resource_request = load_visible(reference)
+    form = forms.CancelForm(prefix="cancel")
+    return _perform(
+        resource_request,
+        Action.CANCEL,
+        form,
+        lambda: services.cancel(current_user, resource_request, form.reason.data),
+        _("The request is cancelled."),
+    )
+
+
+@blueprint.post("/<reference>/start")
+@login_required
+def start(reference: str):
+    """Staff mark approved work as started."""
+    resource_request = load_visible(reference)
+    form = forms.NoteForm(prefix="start")
+    return _perform(
+        resource_request,
+        Action.START,
+        form,
+        lambda: services.start(current_user, resource_request, form.note.data or ""),
+        _("The work is marked as started; the partner has been told."),
+    )
+
+
+@blueprint.post("/<reference>/complete")
+@login_required
+def complete(reference: str):
+    """Staff mark the work completed."""
+    resource_request = load_visible(reference)
+    form = forms.NoteForm(prefix="complete")
+    return _perform(
+        resource_request,
+        Action.COMPLETE,
+        form,
+        lambda: services.complete(current_user, resource_request, form.note.data or ""),
+        _("The work is marked as completed; the partner has been told."),
+    )
+
+
+@blueprint.post("/<reference>/comments")
+@login_required
+def comment(reference: str):
+    """Add a comment (staff may keep it internal)."""
+    resource_request = load_visible(reference)
+    form = forms.CommentForm(staff=current_user.is_staff)
+    internal = bool(form.internal.data) if "internal" in form else False
+    return _perform(
+        resource_request,
+        "comment",
+        form,
+        lambda: services.add_comment(
+            current_user, resource_request, form.body.data, internal=internal
+        ),
+        _("Internal note added.") if internal else _("Comment added."),
+    )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+@blueprint.post("/<reference>/attachments")
+@login_required
+def upload(reference: str):
+    """Add a document; the page it came from is shown again with any error beside the field."""
+    resource_request = load_visible(reference)
+    form = forms.UploadForm(resource_request.resource)
+    from_form = form.return_to.data == "form" and workflow.can_edit(current_user, resource_request)
+    back = (
+        url_for("requests.edit", reference=resource_request.reference)
+        if from_form
+        else _detail_url(resource_request)
+    )
+    if form.validate_on_submit():
+        data = form.file.data.read(documents.max_bytes() + 1)
+        try:
+            attachment = services.add_attachment(
+                current_user,
+                resource_request,
+                data,
+                form.file.data.filename or "",
+                form.chosen_type,
+            )
+        except IllegalTransition as refusal:
+            db.session.rollback()
+            flash(refusal.message, "warning")
+            return redirect(back)
+        except services.RequestError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s was added.", name=attachment.original_name), "success")
+            return redirect(back)
+    if from_form:
+        request_form = _stored_form(resource_request)
+        return render_form(resource_request.resource, request_form, resource_request, upload=form)
+    return render_detail(resource_request, upload=form)
+
+
+@blueprint.get("/<reference>/attachments/<int:attachment_id>")
+@login_required
+def attachment(reference: str, attachment_id: int):
+    """Download a document, as an attachment, only for those who may see the request."""
+    resource_request = load_visible(reference)
+    document = db.session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.request_id == resource_request.id
+        )
+    )
+    if document is None:
+        abort(404)
+    try:
+        path = documents.document_path(document.stored_name)
+    except FileNotFoundError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        as_attachment=True,
+        download_name=document.original_name,
+        mimetype=document.content_type,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+# --- the request form -----------------------------------------------------------------------
+
+
+def refusal_reason(user: User) -> str | None:
+    """Why ``user`` may not file requests (``None`` when they may)."""
+    if user.is_staff:
+        return _(
+            "Requests are filed by partner accounts. IPK staff review them from the request "
+            "queues instead."
+        )
+    if user.status != UserStatus.ACTIVE:
+        return _(
+            "Your account is not approved yet (%(status)s). An RRC coordinator reviews new "
+            "accounts; you will receive an e-mail with the decision.",
+            status=label(user.status),
+        )
+    organisation = user.organisation
+    if organisation is None or not organisation.is_verified:
+        return _(
+            "Your organisation is not verified (%(status)s), so it cannot file requests yet. "
+            "Contact the RRC coordinators at rrc@ip-korea.org.",
+            status=label(organisation.status) if organisation else "—",
+        )
+    return None
+
+
+def _stored_form(resource_request: ResourceRequest) -> forms.RequestForm:
+    """The request form filled from what is saved."""
+    return forms.RequestForm(
+        resource_request.resource,
+        formdata=None,
+        obj=resource_request,
+        accept_terms=resource_request.terms_accepted_at is not None,
+        accept_mta=resource_request.mta_accepted_at is not None,
+        resubmitting=resource_request.status == RequestStatus.CHANGES_REQUESTED,
+    )
+
+
+def render_form(
+    resource: Resource,
+    form: forms.RequestForm,
+    resource_request: ResourceRequest | None = None,
+    *,
+    upload: forms.UploadForm | None = None,
+    document_problems: dict[str, str] | None = None,
+):
+    """The request form page (new or edit)."""
+    live = services.current_estimate(resource_request) if resource_request else None
+    if upload is None:
+        upload = forms.UploadForm(resource, formdata=None, data={"return_to": "form"})
+    return render_template(
+        "requests/form.html",
+        resource=resource,
+        form=form,
+        resource_request=resource_request,
+        estimate=estimate_display(live.as_snapshot() if live else None, resource),
+        tier=label(viewer_tier(current_user) or tier_for(current_user.organisation)),
+        changes=changes_step(resource_request) if resource_request else None,
+        forms={"upload": upload},
+        missing_documents=(
+            requirements.missing_documents(resource_request)
+            if resource_request
+            else resource.document_types
+        ),
+        document_problems=document_problems or {},
+        can_upload=bool(resource_request) and workflow.can_upload(current_user, resource_request),
+        blocks=forms.applicable_blocks(resource),
+        block_fields=forms.BLOCK_FIELDS,
+        block_titles=forms.BLOCK_TITLES,
+    )
+
+
+def _attach_problems(form: forms.RequestForm, problems: dict[str, str]) -> dict[str, str]:
+    """Put each problem beside its field; returns the document problems (by document type)."""
+    document_problems = {}
+    for key, message in problems.items():
+        if key.startswith("document:"):
+            document_problems[key.split(":", 1)[1]] = message
+        elif key in form:
+            forms.add_error(form[key], message)
+        else:
+            flash(message, "danger")
+    return document_problems
+
+
+def _render_incomplete(resource_request: ResourceRequest, refusal: services.IncompleteRequest):
+    """The form of a saved request with the submission's problems beside the fields."""
+    form = _stored_form(resource_request)
+    document_problems = _attach_problems(form, refusal.problems)
+    flash(_("Not submitted yet: complete the marked fields, then submit again."), "danger")
+    return render_form(
+        resource_request.resource,
+        form,
+        resource_request,
+        document_problems=document_problems,
+    )
+
+
+def _submitted_message(resource_request: ResourceRequest) -> str:
+    if resource_request.status == RequestStatus.APPROVED:
+        return _(
+            "Request %(reference)s is approved: this resource needs no review.",
+            reference=resource_request.reference,
+        )
+    return _(
+        "Request %(reference)s is submitted and now under review. Nothing is confirmed until "
+        "every review step has approved it.",
+        reference=resource_request.reference,
+    )
+
+
+def _save_form(
+    resource: Resource, form: forms.RequestForm, resource_request: ResourceRequest | None
+):
+    """Save the valid answers as a draft, then submit (or resubmit) when that was asked."""
+    form.validate()
+    if form.csrf_token.errors:
+        return render_form(resource, form, resource_request)
+    data = form.valid_data()
+    sending = form.sending
+    if sending:
+        form.check_required()
+    try:
+        if resource_request is None:
+            resource_request = services.create_draft(current_user, resource, data)
+        else:
+            services.update_draft(current_user, resource_request, data)
+    except IllegalTransition as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        if resource_request is None:
+            return redirect(url_for("main.home"))
+        return redirect(_detail_url(resource_request))
+    except services.RequestError as error:
+        db.session.rollback()
+        _attach_error(form, error)
+        return render_form(resource, form, resource_request)
+    db.session.commit()
+    has_errors = any(field.errors for field in form)
+    if has_errors:
+        document_problems = {}
+        if sending:
+            document_problems = _attach_problems(
+                form,
+                {
+                    key: message
+                    for key, message in requirements.missing_for_submission(
+                        resource_request
+                    ).items()
+                    if key.startswith("document:") or key in forms.ACCEPTANCES
+                },
+            )
+            flash(
+                _(
+                    "Not submitted: complete the marked fields. Everything else is saved in "
+                    "draft %(reference)s.",
+                    reference=resource_request.reference,
+                ),
+                "danger",
+            )
+        else:
+            flash(
+                _(
+                    "Draft %(reference)s is saved, except the fields marked below.",
+                    reference=resource_request.reference,
+                ),
+                "warning",
+            )
+        return render_form(resource, form, resource_request, document_problems=document_problems)
+    if not sending:
+        flash(_("Draft %(reference)s is saved.", reference=resource_request.reference), "success")
+        return redirect(url_for("requests.edit", reference=resource_request.reference))
+    try:
+        if resource_request.status == RequestStatus.CHANGES_REQUESTED:
+            message = form.resubmit_message.data if "resubmit_message" in form else ""
+            services.resubmit(current_user, resource_request, message or "")
+            done = _("Resubmitted: review resumes at the step that asked for changes.")
+        else:
+            services.submit(current_user, resource_request)
+            done = _submitted_message(resource_request)
+    except services.IncompleteRequest as refusal:
+        db.session.rollback()
+        document_problems = _attach_problems(form, refusal.problems)
+        flash(
+            _(
+                "Not submitted: complete the marked fields. Everything else is saved in draft "
+                "%(reference)s.",
+                reference=resource_request.reference,
+            ),
+            "danger",
+        )
+        return render_form(resource, form, resource_request, document_problems=document_problems)
+    except (IllegalTransition, services.RequestError) as refusal:
+        db.session.rollback()
+        flash(refusal.message, "warning")
+        return redirect(_detail_url(resource_request))
+    db.session.commit()
+    flash(done, "success")
+    return redirect(_detail_url(resource_request))
+
+
+@blueprint.route("/new/<resource_code>", methods=["GET", "POST"])
+@login_required
+def new(resource_code: str):
+    """The request form for an active resource (approved partners of verified organisations)."""
+    resource = public_resource(resource_code)
+    if resource is None:
+        abort(404)
+    reason = refusal_reason(current_user)
+    if reason is not None:
+        return render_template("requests/not_eligible.html", resource=resource, reason=reason), 403
+    organisation = current_user.organisation
+    form = forms.RequestForm(
+        resource, data={"payer": organisation.name, "billing_email": organisation.billing_email}
+    )
+    if request.method == "POST":
+        return _save_form(resource, form, None)
+    return render_form(resource, form)
+
+
+@blueprint.route("/<reference>/edit", methods=["GET", "POST"])
+@login_required
+def edit(reference: str):
+    """Edit a draft, or a request sent back for changes (then submitting resubmits it)."""
+    resource_request = load_visible(reference)
+    if not workflow.can_edit(current_user, resource_request):
+        if resource_request.requester_id != current_user.id:
+            abort(403)
+        flash(
+            _(
+                "This request is %(status)s and can no longer be edited.",
+                status=forms.request_label(resource_request.status),
+            ),
+            "warning",
+        )
+        return redirect(_detail_url(resource_request))
+    if request.method == "POST":
+        form = forms.RequestForm(
+            resource_request.resource,
+            resubmitting=resource_request.status == RequestStatus.CHANGES_REQUESTED,
+        )
+        return _save_form(resource_request.resource, form, resource_request)
+    return render_form(resource_request.resource, _stored_form(resource_request), resource_request)
+
+
+@blueprint.get("/estimate", endpoint="estimate")
+@login_required
+def estimate_json():
+    """The live estimate for the current user's tier (JSON; reads only, changes nothing)."""
+    resource = public_resource(request.args.get("resource", ""))
+    if resource is None:
+        return jsonify(ok=False, message=_("Unknown resource.")), 404
+    quantity = request.args.get("quantity", type=int)
+    minutes = request.args.get("minutes", type=int)
+    tier = viewer_tier(current_user) or tier_for(current_user.organisation)
+    try:
+        if minutes is not None:
+            result = estimate(resource, tier, duration_minutes=minutes)
+        else:
+            result = estimate(resource, tier, quantity=quantity)
+    except PricingError:
+        return jsonify(ok=False, message=_("Enter an amount to see an estimate.")), 400
+    shown = estimate_display(result.as_snapshot(), resource)
+    return jsonify(
+        ok=True,
+        tier=str(tier),
+        tier_label=shown["tier"],
+        on_quote=shown["on_quote"],
+        units=shown["quantity"],
+        unit=shown["unit"],
+        lines=shown["lines"],
+        total=shown["total"],
+        text=(
+            _("On quote: the RRC sends you a quote after review.")
+            if shown["on_quote"]
+            else _("Estimated total: %(total)s (excluding VAT)", total=shown["total"])
+        ),
+    )
+
+
+# --- my requests ----------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+@login_required
+def mine():
+    """The partner's requests, newest first; organisation managers may see their organisation's."""
+    if current_user.is_staff:
+        return redirect(url_for("main.home"))
+    whole_organisation = (
+        request.args.get("scope") == "organisation"
+        and current_user.is_org_manager
+        and current_user.organisation_id is not None
+    )
+    if whole_organisation:
+        condition = ResourceRequest.organisation_id == current_user.organisation_id
+    else:
+        condition = ResourceRequest.requester_id == current_user.id
+    statement = (
+        select(ResourceRequest)
+        .options(
+            selectinload(ResourceRequest.resource),
+            selectinload(ResourceRequest.steps),
+            selectinload(ResourceRequest.requester),
+        )
+        .where(condition)
+        .order_by(ResourceRequest.created_at.desc(), ResourceRequest.id.desc())
+    )
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "requests/mine.html", pagination=pagination, whole_organisation=whole_organisation
+    )
