@@ -68,6 +68,7 @@ def test_full_chain_with_change_request(people, pathogen):
         "submitted",
         "step_approved",
         "changes_requested",
+        "edited",
         "resubmitted",
         "step_approved",
         "step_approved",

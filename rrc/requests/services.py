@@ -182,8 +182,13 @@ def update_draft(actor: User, resource_request: ResourceRequest, data: dict) -> 
     """Save changes to a draft or to a request sent back for changes."""
     if not can_edit(actor, resource_request):
         raise IllegalTransition(_("This request can no longer be edited."))
+    before = {name: getattr(resource_request, name) for name in EDITABLE_FIELDS}
     apply_fields(resource_request, data)
     _record_acceptances(resource_request, data)
+    changed = [name for name in EDITABLE_FIELDS if getattr(resource_request, name) != before[name]]
+    if changed and resource_request.status == RequestStatus.CHANGES_REQUESTED:
+        # Reviewers see what the partner changed after they asked for changes.
+        _event(resource_request, actor, "edited", detail=", ".join(changed))
     db.session.flush()
 
 
@@ -444,6 +449,7 @@ def resubmit(actor: User, resource_request: ResourceRequest, message: str = "") 
     step.pending_since = utcnow()
     step.decided_by = None
     step.decided_at = None
+    step.comment = None  # the request for changes stays on the timeline
     before = resource_request.status
     resource_request.status = next_status(before, Action.RESUBMIT, last_step=False)
     event = _event(

@@ -65,6 +65,7 @@ EVENT_LABELS = {
     "step_skipped": _l("Step skipped"),
     "step_reassigned": _l("Step reassigned"),
     "commented": _l("Comment"),
+    "edited": _l("Changed after the request for changes"),
 }
 
 
@@ -221,6 +222,14 @@ def answers(resource_request: ResourceRequest) -> list[tuple[str, list[tuple[str
     return result
 
 
+def event_detail(event) -> str:
+    """The text under a timeline entry; for edits, the changed fields by their labels."""
+    if event.kind == "edited":
+        names = [name.strip() for name in event.detail.split(",") if name.strip()]
+        return ", ".join(str(forms.answer_label(name)) for name in names)
+    return event.detail
+
+
 def changes_step(resource_request: ResourceRequest) -> ApprovalStep | None:
     """The step that sent the request back for changes, if it is back with the partner."""
     if resource_request.status != RequestStatus.CHANGES_REQUESTED:
@@ -319,6 +328,7 @@ def render_detail(resource_request: ResourceRequest, **overrides):
         comments=[c for c in resource_request.comments if staff or not c.internal],
         events=[e for e in resource_request.events if staff or not e.internal],
         event_labels=EVENT_LABELS,
+        event_detail=event_detail,
         can_edit=workflow.can_edit(user, resource_request),
         can_comment=workflow.can_comment(user, resource_request),
         can_upload=workflow.can_upload(user, resource_request),
@@ -813,7 +823,14 @@ def _save_form(
             )
         return render_form(resource, form, resource_request, document_problems=document_problems)
     if not sending:
-        flash(_("Draft %(reference)s is saved.", reference=resource_request.reference), "success")
+        if resource_request.status == RequestStatus.DRAFT:
+            saved = _("Draft %(reference)s is saved.", reference=resource_request.reference)
+        else:
+            saved = _(
+                "Your changes to %(reference)s are saved. Resubmit the request when it is ready.",
+                reference=resource_request.reference,
+            )
+        flash(saved, "success")
         return redirect(url_for("requests.edit", reference=resource_request.reference))
     try:
         if resource_request.status == RequestStatus.CHANGES_REQUESTED:
