@@ -13,6 +13,7 @@ from rrc.models.accounts import (
     UserStatus,
 )
 from rrc.models.audit import AuditLog
+from rrc.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus
 from rrc.models.catalogue import (
     ApprovalStepKind,
     BookingMode,
@@ -38,11 +39,14 @@ from rrc.models.requests import (
 )
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "ApprovalStep",
     "ApprovalStepKind",
     "Attachment",
     "AuditLog",
+    "Booking",
     "BookingMode",
+    "BookingStatus",
     "Capability",
     "Closure",
     "Comment",

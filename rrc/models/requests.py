@@ -100,6 +100,9 @@ class ResourceRequest(db.Model):
     quantity: Mapped[Optional[int]]
     requested_minutes: Mapped[Optional[int]]
     preferred_dates: Mapped[str] = mapped_column(sa.String(300), default="")
+    # Sessions a slot request asks for, as [{"start": iso, "end": iso}] in UTC; they become held
+    # bookings at submission.
+    requested_slots: Mapped[list] = mapped_column(sa.JSON, default=list)
     usage_mode: Mapped[Optional[UsageMode]] = mapped_column(enum_column(UsageMode, "usage_mode"))
     # Biosafety.
     agent_name: Mapped[str] = mapped_column(sa.String(200), default="")

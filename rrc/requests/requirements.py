@@ -77,7 +77,11 @@ def missing_for_submission(resource_request: ResourceRequest) -> dict[str, str]:
             problems[name] = str(_l("Required for this resource."))
     if resource_request.quantity is not None and resource_request.quantity <= 0:
         problems["quantity"] = str(_l("Enter a whole number of at least 1."))
-    if "slot" in blocks(resource) and resource_request.requested_minutes:
+    if resource_request.requested_slots:
+        # Sessions chosen on the calendar replace the free-text time request.
+        problems.pop("requested_minutes", None)
+        problems.pop("preferred_dates", None)
+    elif "slot" in blocks(resource) and resource_request.requested_minutes:
         minutes = resource_request.requested_minutes
         if minutes < resource.min_duration_minutes or minutes > resource.max_duration_minutes:
             problems["requested_minutes"] = str(

@@ -5,14 +5,21 @@ request, writes its timeline event and queues the e-mails — all in the caller'
 Services flush; views commit.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from rrc import audit
-from rrc.catalogue.pricing import Estimate, PricingError, estimate, tier_for
+from rrc.bookings import services as bookings
+from rrc.catalogue.pricing import (
+    Estimate,
+    PricingError,
+    estimate,
+    tier_for,
+    units_for_duration,
+)
 from rrc.extensions import db
 from rrc.models import (
     ApprovalStep,
@@ -192,11 +199,29 @@ def update_draft(actor: User, resource_request: ResourceRequest, data: dict) -> 
     db.session.flush()
 
 
+def requested_sessions(resource_request: ResourceRequest) -> list[tuple[datetime, datetime]]:
+    """The sessions a slot request asks for, as aware UTC datetimes."""
+    sessions = []
+    for slot in resource_request.requested_slots or []:
+        sessions.append(
+            (datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"]))
+        )
+    return sessions
+
+
 def current_estimate(resource_request: ResourceRequest) -> Estimate | None:
     """The estimate for the request as it stands, or ``None`` while the amount is unknown."""
     resource = resource_request.resource
     tier = tier_for(resource_request.organisation)
     try:
+        sessions = requested_sessions(resource_request)
+        if resource.booking_mode == BookingMode.SLOT and sessions:
+            # A started unit counts whole, session by session.
+            units = sum(
+                units_for_duration(resource, int((end - start).total_seconds() // 60))
+                for start, end in sessions
+            )
+            return estimate(resource, tier, quantity=units)
         if resource.booking_mode == BookingMode.SLOT:
             if not resource_request.requested_minutes:
                 return None
@@ -286,6 +311,7 @@ def submit(actor: User, resource_request: ResourceRequest) -> None:
     problems = requirements.missing_for_submission(resource_request)
     if problems:
         raise IncompleteRequest(problems)
+    _hold_sessions(resource_request)
     _snapshot(resource_request)
     resource_request.submitted_at = utcnow()
     chain = resource_request.resource.chain
@@ -301,6 +327,7 @@ def submit(actor: User, resource_request: ResourceRequest) -> None:
     event = _event(resource_request, actor, "submitted", from_status=before, to_status=target)
     if first is None:
         resource_request.decided_at = utcnow()
+        bookings.confirm(resource_request)
         approved = _event(
             resource_request,
             None,
@@ -313,6 +340,17 @@ def submit(actor: User, resource_request: ResourceRequest) -> None:
     else:
         notifications.submitted(resource_request, event)
         notifications.step_waiting(resource_request, first, event)
+
+
+def _hold_sessions(resource_request: ResourceRequest) -> None:
+    """Slot requests hold their sessions at submission; a taken slot refuses the submission."""
+    sessions = requested_sessions(resource_request)
+    if resource_request.resource.booking_mode != BookingMode.SLOT or not sessions:
+        return
+    try:
+        bookings.hold(resource_request, sessions)
+    except bookings.BookingError as error:
+        raise IncompleteRequest({"requested_slots": error.message}) from None
 
 
 def _pending_step(resource_request: ResourceRequest, step_id: int) -> ApprovalStep:
@@ -379,6 +417,7 @@ def _move_past(
     resource_request.status = target
     if following is None:
         resource_request.decided_at = utcnow()
+        bookings.confirm(resource_request)
         notifications.approved(resource_request, event)
     else:
         notifications.step_waiting(resource_request, following, event)
@@ -395,6 +434,7 @@ def reject(actor: User, resource_request: ResourceRequest, step_id: int, reason:
         if later.state == StepState.WAITING:
             later.state = StepState.SKIPPED
     before = resource_request.status
+    bookings.release(resource_request)
     resource_request.status = next_status(before, Action.REJECT, last_step=True)
     resource_request.decided_at = resource_request.closed_at = utcnow()
     event = _event(
@@ -474,6 +514,7 @@ def cancel(actor: User, resource_request: ResourceRequest, reason: str) -> None:
     for step in resource_request.steps:
         if step.state in (StepState.WAITING, StepState.PENDING):
             step.state = StepState.SKIPPED
+    bookings.release(resource_request, cancelled=True)
     resource_request.status = next_status(before, Action.CANCEL, last_step=True)
     resource_request.cancel_reason = reason.strip()
     resource_request.closed_at = utcnow()
