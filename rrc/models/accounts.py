@@ -167,6 +167,8 @@ class User(db.Model):
     locale: Mapped[str] = mapped_column(sa.String(5), default="en")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Seoul")
     login_token: Mapped[str] = mapped_column(sa.String(64), default=new_login_token)
+    # Secret of the personal calendar feed URL; None until the user creates the link.
+    calendar_token: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     email_verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
