@@ -86,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     from rrc.account.views import blueprint as account_blueprint
     from rrc.admin.views import blueprint as admin_blueprint
     from rrc.auth.views import blueprint as auth_blueprint
+    from rrc.bookings.feeds import blueprint as feeds_blueprint
+    from rrc.bookings.staff_views import blueprint as booking_staff_blueprint
+    from rrc.bookings.views import blueprint as bookings_blueprint
     from rrc.catalogue.views import blueprint as catalogue_blueprint
     from rrc.catalogue_admin.views import blueprint as catalogue_admin_blueprint
     from rrc.main.views import blueprint as main_blueprint
@@ -102,6 +105,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalogue_admin_blueprint)
     app.register_blueprint(requests_blueprint)
     app.register_blueprint(queue_blueprint)
+    app.register_blueprint(booking_staff_blueprint)
+    app.register_blueprint(bookings_blueprint)
+    app.register_blueprint(feeds_blueprint)
 
 
 def _init_templates(app: Flask) -> None:

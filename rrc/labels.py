@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from rrc.models import (
     ApprovalStepKind,
     BookingMode,
+    BookingStatus,
     Capability,
     ConsentItem,
     OrganisationStatus,
@@ -103,6 +104,12 @@ _PAIRS += [
     (StepState.REJECTED, _l("Rejected")),
     (StepState.CHANGES_REQUESTED, _l("Changes requested")),
     (StepState.SKIPPED, _l("Skipped")),
+    (BookingStatus.HELD, _l("Held (under review)")),
+    (BookingStatus.CONFIRMED, _l("Confirmed")),
+    (BookingStatus.CANCELLED, _l("Cancelled")),
+    (BookingStatus.RELEASED, _l("Released")),
+    (BookingStatus.COMPLETED, _l("Completed")),
+    (BookingStatus.NO_SHOW, _l("No-show")),
     (UsageMode.SELF_USE, _l("Self-use (after the required training)")),
     (UsageMode.ESCORTED, _l("Escorted by facility staff")),
 ]

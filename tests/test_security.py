@@ -28,6 +28,8 @@ PUBLIC_ENDPOINTS = {
     "catalogue.resource",
     "catalogue.photo",
     "catalogue.apply",
+    "feeds.personal",
+    "bookings.week",
 }
 
 

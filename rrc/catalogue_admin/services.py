@@ -10,10 +10,12 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from rrc import audit
+from rrc.bookings import staff as booking_staff
 from rrc.catalogue import photos
 from rrc.catalogue.permissions import (
     can_edit_facility,
@@ -778,6 +780,26 @@ def closure_facility(closure: Closure) -> Facility:
     return closure.facility if closure.facility is not None else closure.resource.facility
 
 
+# What staff chose to do with active bookings inside a new closure.
+KEEP_BOOKINGS = "keep"
+CANCEL_BOOKINGS = "cancel"
+
+
+class ClosureOverBookings(CatalogueError):
+    """The closure covers active bookings: staff must choose to cancel or keep them first."""
+
+    def __init__(self, affected: list, shown: str):
+        super().__init__(
+            ngettext(
+                "This period covers %(num)d active booking. Choose what happens to it.",
+                "This period covers %(num)d active bookings. Choose what happens to them.",
+                len(affected),
+            )
+        )
+        self.bookings = affected
+        self.shown = shown
+
+
 def create_closure(
     actor: User,
     facility: Facility,
@@ -786,8 +808,15 @@ def create_closure(
     starts_local: datetime,
     ends_local: datetime,
     reason: str,
+    on_bookings: str | None = None,
+    shown_bookings: str = "",
 ) -> Closure:
-    """Close a whole facility or one of its resources for a period given in the facility's zone."""
+    """Close a whole facility or one of its resources for a period given in the facility's zone.
+
+    Active bookings in the period are never handled silently: unless ``on_bookings`` says to
+    cancel (and notify) or keep them, and ``shown_bookings`` names exactly the bookings the user
+    saw, :class:`ClosureOverBookings` is raised before anything is written.
+    """
     if not can_edit_facility(actor, facility):
         raise NotAllowed(_("You do not manage %(facility)s.", facility=facility.code))
     if resource is not None and resource.facility_id != facility.id:
@@ -803,6 +832,14 @@ def create_closure(
         raise CatalogueError(_("The end must be after the start."), "ends_at")
     if ends_at <= utcnow():
         raise CatalogueError(_("This period is already over."), "ends_at")
+    # Booking writes lock their resource row first; so do we, so the list below stays true.
+    booking_staff.lock_scope(facility, resource)
+    affected = booking_staff.bookings_in_period(facility, resource, starts_at, ends_at)
+    affected_ids = booking_staff.affected_ids_text(affected)
+    if affected and (
+        on_bookings not in (KEEP_BOOKINGS, CANCEL_BOOKINGS) or shown_bookings != affected_ids
+    ):
+        raise ClosureOverBookings(affected, affected_ids)
     closure = Closure(
         facility=None if resource is not None else facility,
         resource=resource,
@@ -814,12 +851,13 @@ def create_closure(
     db.session.add(closure)
     db.session.flush()
     scope = resource.code if resource is not None else facility.code
-    audit.record(
-        actor,
-        "catalogue.closure_created",
-        target=closure,
-        detail=f"{scope} {starts_at.isoformat()} to {ends_at.isoformat()}: {reason}",
-    )
+    detail = f"{scope} {starts_at.isoformat()} to {ends_at.isoformat()}: {reason}"
+    if affected:
+        verb = "cancelled" if on_bookings == CANCEL_BOOKINGS else "kept"
+        detail += f" ({verb} bookings {affected_ids})"
+    audit.record(actor, "catalogue.closure_created", target=closure, detail=detail)
+    if affected and on_bookings == CANCEL_BOOKINGS:
+        booking_staff.cancel_for_closure(actor, affected, closure)
     return closure
 
 

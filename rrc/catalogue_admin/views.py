@@ -329,7 +329,11 @@ def closures(facility_id: int):
     ]
     if request.method == "GET" and request.args.get("resource"):
         form.scope.data = request.args["resource"]
-    if form.validate_on_submit():
+    affected = []
+    shown = ""
+    # From the list of affected bookings: "back" shows the form again with the input kept.
+    choice = request.form.get("on_bookings", "")
+    if form.validate_on_submit() and choice != "back":
         resource = next((item for item in resources if str(item.id) == form.scope.data), None)
         try:
             services.create_closure(
@@ -339,13 +343,26 @@ def closures(facility_id: int):
                 starts_local=form.starts_at.data,
                 ends_local=form.ends_at.data,
                 reason=form.reason.data,
+                on_bookings=choice or None,
+                shown_bookings=request.form.get("shown_bookings", ""),
             )
+        except services.ClosureOverBookings as over:
+            db.session.rollback()
+            affected, shown = over.bookings, over.shown
         except services.CatalogueError as error:
             db.session.rollback()
             _attach_errors(form, {error.field or "": error.message})
         else:
             db.session.commit()
-            flash(_("The closure is saved."), "success")
+            if choice == services.CANCEL_BOOKINGS:
+                flash(
+                    _("The closure is saved; its bookings are cancelled and the partners told."),
+                    "success",
+                )
+            elif choice == services.KEEP_BOOKINGS:
+                flash(_("The closure is saved; the bookings in it are kept."), "success")
+            else:
+                flash(_("The closure is saved."), "success")
             return redirect(url_for("catalogue_admin.closures", facility_id=facility.id))
     now = utcnow()
     return render_template(
@@ -355,6 +372,11 @@ def closures(facility_id: int):
         closures=services.facility_closures(facility, since=now - PAST_CLOSURES_SHOWN),
         now=now,
         delete_form=EmptyForm(prefix="delete"),
+        affected=affected,
+        shown_bookings=shown,
+        scope_text=next(
+            (option.label for option in form.scope.choices if option.value == form.scope.data), ""
+        ),
     )
 
 

@@ -128,6 +128,36 @@ def _optional_usage_mode(value) -> UsageMode | None:
     return UsageMode(value)
 
 
+class CellListField(Field):
+    """Every value posted under the field's name: the ticked cells of the slot picker."""
+
+    def process_data(self, value) -> None:
+        """Stored sessions are shown by the picker itself; only posted cells are kept here."""
+        self.data = [item for item in value or [] if isinstance(item, str)]
+
+    def process_formdata(self, valuelist) -> None:
+        """Keep every ticked cell (each a UTC start in ISO form)."""
+        self.data = [value for value in valuelist if value]
+
+
+class NotRequiredInBrowser:
+    """Wraps a widget so that it never renders the HTML ``required`` attribute."""
+
+    def __init__(self, widget):
+        self.widget = widget
+
+    def __call__(self, field: Field, **kwargs) -> str:
+        """Render with the wrapped widget, ``required`` left off."""
+        kwargs["required"] = False
+        return self.widget(field, **kwargs)
+
+
+# The slot picker's fields: ticked cells, the week shown, and its buttons.
+PICKER_FIELDS = ("requested_slots", "week", "show_week", "remove_session", "pick_suggestion")
+# The free-text time request, the fallback when no session is picked.
+SLOT_FALLBACK = ("requested_minutes", "preferred_dates")
+
+
 class RequestForm(FlaskForm):
     """The request form; ``__init__`` keeps only the blocks that apply to the resource."""
 
@@ -256,6 +286,11 @@ class RequestForm(FlaskForm):
     )
     desired_timeline = StringField(_l("Desired timeline"), validators=[Optional(), Length(max=200)])
     deliverables = TextAreaField(_l("Deliverables"), validators=[Optional(), Length(max=5000)])
+    requested_slots = CellListField(_l("Sessions"), name="slot")
+    week = HiddenField()
+    show_week = StringField(validators=[Optional(), Length(max=10)])
+    remove_session = StringField(validators=[Optional(), Length(max=40)])
+    pick_suggestion = StringField(validators=[Optional(), Length(max=100)])
     accept_terms = BooleanField(_l("I accept the terms of use of this resource"))
     resubmit_message = TextAreaField(
         _l("Message to the reviewer (optional)"),
@@ -271,6 +306,8 @@ class RequestForm(FlaskForm):
         keep = set(applicable_fields(resource)) | {"accept_terms", "save_draft", "send"}
         if resubmitting:
             keep.add("resubmit_message")
+        if "slot" in applicable_blocks(resource):
+            keep.update(PICKER_FIELDS)
         for name in [name for name in self._fields if name != "csrf_token"]:
             if name not in keep:
                 delattr(self, name)
@@ -279,6 +316,11 @@ class RequestForm(FlaskForm):
         ]
         for name in self.required_names:
             self[name].flags.required = True
+        for name in SLOT_FALLBACK:
+            if name in self and "requested_slots" in self:
+                # Sessions picked on the calendar replace them: the server checks them only
+                # when no session is picked, so the browser must not insist on them.
+                self[name].widget = NotRequiredInBrowser(self[name].widget)
         locale = str(get_locale())
         if "quantity" in self:
             self.quantity.label.text = _(
@@ -313,6 +355,13 @@ class RequestForm(FlaskForm):
             self.save_draft.label.text = _("Save changes")
 
     @property
+    def picking(self) -> bool:
+        """True when a button of the slot picker (week, remove, suggestion) was pressed."""
+        return "week" in self and any(
+            self[name].data for name in ("show_week", "remove_session", "pick_suggestion")
+        )
+
+    @property
     def sending(self) -> bool:
         """True when the partner pressed the submit (or resubmit) button."""
         return bool(self.send.data)
@@ -335,9 +384,11 @@ class RequestForm(FlaskForm):
                 data[name] = bool(self[name].data)
         return data
 
-    def check_required(self) -> None:
-        """Mark every required answer left empty (the submit path only)."""
+    def check_required(self, skip: tuple[str, ...] = ()) -> None:
+        """Mark every required answer left empty, except ``skip`` (the submit path only)."""
         for name in self.required_names:
+            if name in skip:
+                continue
             field = self[name]
             if field.errors:
                 continue

@@ -3,8 +3,10 @@
 Wording never says "confirmed" for something still under review.
 """
 
+from datetime import datetime
+
 from rrc.mail.outbox import absolute_url, queue_mail
-from rrc.models import ApprovalStep, RequestEvent, ResourceRequest, User
+from rrc.models import ApprovalStep, Booking, Closure, RequestEvent, ResourceRequest, User
 
 
 def _send(
@@ -101,3 +103,37 @@ def commented(resource_request: ResourceRequest, author: User, event: RequestEve
         _send("comment", resource_request, event, _partners(resource_request), author=author)
     else:
         _send("comment", resource_request, event, staff_concerned(resource_request), author=author)
+
+
+def booking_moved(
+    resource_request: ResourceRequest,
+    event: RequestEvent,
+    booking: Booking,
+    *,
+    old_start: datetime,
+    old_end: datetime,
+) -> None:
+    """Staff moved one of the partner's sessions: old and new time."""
+    _send(
+        "booking_moved",
+        resource_request,
+        event,
+        _partners(resource_request),
+        booking=booking,
+        old_start=old_start,
+        old_end=old_end,
+    )
+
+
+def booking_cancelled_by_closure(
+    resource_request: ResourceRequest, event: RequestEvent, booking: Booking, *, closure: Closure
+) -> None:
+    """A closure cancelled one of the partner's sessions, with the closure's reason."""
+    _send(
+        "booking_cancelled_by_closure",
+        resource_request,
+        event,
+        _partners(resource_request),
+        booking=booking,
+        closure=closure,
+    )

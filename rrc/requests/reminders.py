@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from rrc.bookings.reminders import send_booking_reminders
 from rrc.extensions import db
 from rrc.mail.outbox import absolute_url, queue_mail
 from rrc.models import ApprovalStep, Capability, ResourceRequest, User, UserKind, UserStatus
@@ -129,11 +130,16 @@ def send_digests(now: datetime | None = None) -> ReminderRun:
 @click.command("remind")
 @with_appcontext
 def remind_command() -> None:
-    """Mail each decider one digest of the requests waiting too long for their decision."""
+    """Mail deciders their digest of overdue requests, and partners their next-day sessions."""
     run = send_digests()
+    bookings_run = send_booking_reminders()
     db.session.commit()
     click.echo(
         f"Reminder digests: {len(run.queued)} queued, {len(run.already_sent)} already sent "
         f"today; {run.overdue} overdue step(s), "
         f"waiting over {current_app.config['REMIND_AFTER_DAYS']} day(s)."
+    )
+    click.echo(
+        f"Booking reminders: {len(bookings_run.queued)} queued, "
+        f"{len(bookings_run.already_sent)} already sent."
     )

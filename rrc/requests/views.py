@@ -1,6 +1,7 @@
 """Partner and staff pages of a request: the form, the request page and its actions."""
 
 from collections.abc import Callable
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import (
@@ -21,6 +22,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from rrc.bookings import availability
+from rrc.bookings.services import zone_of
 from rrc.catalogue.pricing import Money, PricingError, estimate, tier_for
 from rrc.catalogue.search import public_resource, viewer_tier
 from rrc.extensions import db
@@ -66,6 +69,10 @@ EVENT_LABELS = {
     "step_reassigned": _l("Step reassigned"),
     "commented": _l("Comment"),
     "edited": _l("Changed after the request for changes"),
+    "booking_moved": _l("Session moved"),
+    "booking_completed": _l("Session completed"),
+    "booking_no_show": _l("Session marked no-show"),
+    "booking_cancelled_by_closure": _l("Session cancelled (facility closed)"),
 }
 
 
@@ -323,6 +330,7 @@ def render_detail(resource_request: ResourceRequest, **overrides):
         estimate=shown_estimate,
         estimate_is_snapshot=estimate_is_snapshot,
         answers=answers(resource_request),
+        bookings=services.bookings.request_bookings(resource_request),
         missing_documents=requirements.missing_documents(resource_request),
         document_problems={},
         comments=[c for c in resource_request.comments if staff or not c.internal],
@@ -698,9 +706,15 @@ def render_form(
     *,
     upload: forms.UploadForm | None = None,
     document_problems: dict[str, str] | None = None,
+    week_start: date | None = None,
 ):
     """The request form page (new or edit)."""
     live = services.current_estimate(resource_request) if resource_request else None
+    picker = (
+        _picker_context(resource, form, resource_request, week_start)
+        if "requested_slots" in form
+        else None
+    )
     if upload is None:
         upload = forms.UploadForm(resource, formdata=None, data={"return_to": "form"})
     return render_template(
@@ -722,7 +736,162 @@ def render_form(
         blocks=forms.applicable_blocks(resource),
         block_fields=forms.BLOCK_FIELDS,
         block_titles=forms.BLOCK_TITLES,
+        picker=picker,
     )
+
+
+# --- the slot picker --------------------------------------------------------------------------
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _posted_week(form: forms.RequestForm) -> date | None:
+    """The Monday of the week the posted picker showed (``None``: no picker on that page)."""
+    shown = _parse_date(form.week.data)
+    return availability.monday_of(shown) if shown else None
+
+
+def _in_week(resource: Resource, moment: datetime, monday: date) -> bool:
+    return availability.monday_of(moment.astimezone(zone_of(resource)).date()) == monday
+
+
+def _session_text(resource: Resource, start: datetime, end: datetime) -> str:
+    """A session in the facility's zone, as the grid shows it."""
+    zone = zone_of(resource)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    return _(
+        "%(day)s, %(start)s to %(end)s (%(minutes)s)",
+        day=format_date(local_start.date(), "EEE, MMM d, y"),
+        start=local_start.strftime("%H:%M"),
+        end=local_end.strftime("%H:%M"),
+        minutes=forms.duration_text(int((end - start).total_seconds() // 60)),
+    )
+
+
+def _sessions_editable(resource_request: ResourceRequest | None) -> bool:
+    """Sessions are picked on drafts; once submitted they are held bookings."""
+    return resource_request is None or resource_request.status == RequestStatus.DRAFT
+
+
+def _picker_context(
+    resource: Resource,
+    form: forms.RequestForm,
+    resource_request: ResourceRequest | None,
+    week_start: date | None,
+) -> dict:
+    """What the slot picker shows: the week grid, ticked cells, chosen sessions, suggestions."""
+    saved = services.requested_sessions(resource_request) if resource_request else []
+    posted = _posted_week(form) if request.method == "POST" else None
+    shown = week_start or posted or _parse_date(request.args.get("week"))
+    if shown is None:
+        shown = (
+            saved[0][0].astimezone(zone_of(resource)).date()
+            if saved
+            else availability.first_bookable_week(resource)
+        )
+    shown = availability.monday_of(shown)
+    if posted is not None:
+        ticked = set()
+        for value in form.requested_slots.data:
+            try:
+                ticked.add(availability.parse_cell(value).isoformat())
+            except ValueError:
+                continue
+        others = [session for session in saved if not _in_week(resource, session[0], posted)]
+        picked = ticked | availability.cells_of(resource, others)
+    else:
+        picked = availability.cells_of(resource, saved)
+    suggestions = []
+    if resource_request is not None and form.requested_slots.errors and saved:
+        for (start, end), free in availability.conflict_suggestions(resource_request, saved):
+            suggestions.append(
+                {
+                    "taken": _session_text(resource, start, end),
+                    "choices": [
+                        {
+                            "value": f"{start.isoformat()}|{s.isoformat()}|{e.isoformat()}",
+                            "text": _session_text(resource, s, e),
+                        }
+                        for s, e in free
+                    ],
+                }
+            )
+    return {
+        "editable": _sessions_editable(resource_request),
+        "week": availability.week(resource, shown, current_user),
+        "picked": picked,
+        "sessions": [
+            {"key": start.isoformat(), "text": _session_text(resource, start, end)}
+            for start, end in saved
+        ],
+        "suggestions": suggestions,
+        "total": sum(int((end - start).total_seconds() // 60) for start, end in saved),
+    }
+
+
+def _picked_sessions(
+    resource: Resource, form: forms.RequestForm, resource_request: ResourceRequest | None
+) -> list[tuple[datetime, datetime]] | None:
+    """The sessions the posted picker asks for (``None``: leave the saved ones unchanged).
+
+    Sessions of other weeks stay as saved; the shown week is what is ticked now; then a
+    pressed remove or suggestion button applies. Rule problems are put beside the picker.
+    """
+    if "requested_slots" not in form or not _sessions_editable(resource_request):
+        return None
+    shown = _posted_week(form)
+    if shown is None:
+        return None
+    saved = services.requested_sessions(resource_request) if resource_request else []
+    starts = []
+    for value in form.requested_slots.data:
+        try:
+            starts.append(availability.parse_cell(value))
+        except ValueError:
+            forms.add_error(form.requested_slots, _("Choose sessions on the calendar."))
+            return None
+    sessions = [session for session in saved if not _in_week(resource, session[0], shown)]
+    sessions += availability.merge_cells(resource, starts)
+    removed = form.remove_session.data
+    if removed:
+        sessions = [session for session in sessions if session[0].isoformat() != removed]
+    if form.pick_suggestion.data:
+        try:
+            taken, start, end = (
+                availability.parse_cell(part) for part in form.pick_suggestion.data.split("|")
+            )
+        except ValueError:
+            forms.add_error(form.requested_slots, _("Choose sessions on the calendar."))
+            return None
+        sessions = [session for session in sessions if session[0] != taken] + [(start, end)]
+    sessions.sort()
+    try:
+        availability.check_sessions(resource, sessions)
+    except availability.PickError as problem:
+        for message in problem.messages:
+            forms.add_error(form.requested_slots, message)
+        return None
+    return sessions
+
+
+def _target_week(resource: Resource, form: forms.RequestForm, sessions) -> date | None:
+    """The week to show after saving: the one asked for, a chosen suggestion's, or the same."""
+    if "week" not in form:
+        return None
+    asked = _parse_date(form.show_week.data)
+    if asked:
+        return availability.monday_of(asked)
+    if form.pick_suggestion.data and sessions:
+        chosen = form.pick_suggestion.data.split("|")[1:2]
+        match = [start for start, _end in sessions if chosen and start.isoformat() == chosen[0]]
+        if match:
+            return availability.monday_of(match[0].astimezone(zone_of(resource)).date())
+    return _posted_week(form)
 
 
 def _attach_problems(form: forms.RequestForm, problems: dict[str, str]) -> dict[str, str]:
@@ -772,14 +941,19 @@ def _save_form(
     if form.csrf_token.errors:
         return render_form(resource, form, resource_request)
     data = form.valid_data()
-    sending = form.sending
+    sending = form.sending and not form.picking
+    sessions = _picked_sessions(resource, form, resource_request)
     if sending:
-        form.check_required()
+        has_sessions = bool(resource_request and resource_request.requested_slots)
+        has_sessions = bool(sessions) if sessions is not None else has_sessions
+        form.check_required(skip=forms.SLOT_FALLBACK if has_sessions else ())
     try:
         if resource_request is None:
             resource_request = services.create_draft(current_user, resource, data)
         else:
             services.update_draft(current_user, resource_request, data)
+        if sessions is not None:
+            availability.choose_sessions(current_user, resource_request, sessions)
     except IllegalTransition as refusal:
         db.session.rollback()
         flash(refusal.message, "warning")
@@ -821,7 +995,13 @@ def _save_form(
                 ),
                 "warning",
             )
-        return render_form(resource, form, resource_request, document_problems=document_problems)
+        return render_form(
+            resource,
+            form,
+            resource_request,
+            document_problems=document_problems,
+            week_start=_posted_week(form) if "week" in form else None,
+        )
     if not sending:
         if resource_request.status == RequestStatus.DRAFT:
             saved = _("Draft %(reference)s is saved.", reference=resource_request.reference)
@@ -831,7 +1011,14 @@ def _save_form(
                 reference=resource_request.reference,
             )
         flash(saved, "success")
-        return redirect(url_for("requests.edit", reference=resource_request.reference))
+        shown = _target_week(resource, form, sessions)
+        return redirect(
+            url_for(
+                "requests.edit",
+                reference=resource_request.reference,
+                week=shown.isoformat() if shown else None,
+            )
+        )
     try:
         if resource_request.status == RequestStatus.CHANGES_REQUESTED:
             message = form.resubmit_message.data if "resubmit_message" in form else ""

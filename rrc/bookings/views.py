@@ -1,0 +1,39 @@
+"""Public availability of slot resources: the week view (busy or free, never who)."""
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from rrc.bookings import availability
+from rrc.catalogue.search import public_resource
+from rrc.models import BookingMode
+
+blueprint = Blueprint("bookings", __name__, url_prefix="/bookings")
+
+
+def requested_week(value: str | None, fallback: date) -> date:
+    """The Monday of the ``YYYY-MM-DD`` in ``value``, else of ``fallback``."""
+    if value:
+        try:
+            return availability.monday_of(date.fromisoformat(value))
+        except ValueError:
+            abort(400)
+    return availability.monday_of(fallback)
+
+
+@blueprint.get("/<resource_code>/week")
+def week(resource_code: str):
+    """One week of a slot resource: free, held, booked, closed, outside hours or too soon."""
+    resource = public_resource(resource_code)
+    if resource is None or resource.booking_mode != BookingMode.SLOT:
+        abort(404)
+    start = requested_week(request.args.get("start"), availability.today_at(resource))
+    grid = availability.week(resource, start, current_user)
+    return render_template(
+        "bookings/week.html",
+        resource=resource,
+        name=resource.localized("name", str(get_locale())),
+        week=grid,
+    )

@@ -1,0 +1,450 @@
+"""The week view of slot resources and the request form's slot picker."""
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event, func, select
+
+from rrc.bookings import availability
+from rrc.bookings import services as bookings
+from rrc.extensions import db
+from rrc.models import Booking, BookingStatus, Closure, RequestStatus, ResourceRequest
+from rrc.models.types import utcnow
+from rrc.requests import services as requests
+from tests.conftest import COMMON, login, post_form
+
+SEOUL = ZoneInfo("Asia/Seoul")
+PARIS = ZoneInfo("Europe/Paris")
+XSS = "<script>alert(1)</script>"
+
+
+def monday_in(weeks: int, zone: ZoneInfo = SEOUL) -> date:
+    """The Monday ``weeks`` weeks after this one (in ``zone``)."""
+    today = utcnow().astimezone(zone).date()
+    return today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks)
+
+
+def at(day: date, hour: int, minute: int = 0, zone: ZoneInfo = SEOUL) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
+def cell_at(week: availability.Week, day: date, hour: int, minute: int = 0):
+    column = week.days.index(day)
+    row = next(row for row in week.rows if row.time == time(hour, minute))
+    return row.cells[column]
+
+
+@pytest.fixture
+def instrument(factory):
+    facility = factory.facility(timezone="Asia/Seoul")
+    return factory.resource(
+        facility=facility,
+        slot_granularity_minutes=30,
+        min_duration_minutes=60,
+        max_duration_minutes=240,
+        min_notice_hours=24,
+        max_advance_days=60,
+        approval_chain=["coordinator"],
+    )
+
+
+def make_request(factory, resource, partner=None) -> ResourceRequest:
+    partner = partner or factory.partner()
+    draft = requests.create_draft(partner, resource, dict(COMMON))
+    db.session.commit()
+    return draft
+
+
+def held(factory, resource, start, end, *, confirm=False) -> ResourceRequest:
+    resource_request = make_request(factory, resource)
+    bookings.hold(resource_request, [(start, end)])
+    if confirm:
+        bookings.confirm(resource_request)
+    db.session.commit()
+    return resource_request
+
+
+def test_cells_say_free_held_booked_closed_outside_and_too_soon(factory, instrument):
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    holder = held(factory, instrument, at(monday, 10), at(monday, 11))
+    held(factory, instrument, at(tuesday, 10), at(tuesday, 11), confirm=True)
+    db.session.add(
+        Closure(
+            resource_id=instrument.id,
+            starts_at=at(tuesday, 14),
+            ends_at=at(tuesday, 16),
+            reason="Service",
+        )
+    )
+    db.session.commit()
+    coordinator = factory.coordinator()
+    week = availability.week(instrument, monday + timedelta(days=3), coordinator)
+    assert week.start == monday and len(week.days) == 7
+    assert week.rows[0].time == time(9) and week.rows[-1].time == time(17, 30)
+    assert cell_at(week, monday, 9).state == availability.CellState.FREE
+    assert cell_at(week, monday, 10).state == availability.CellState.HELD
+    assert cell_at(week, monday, 10, 30).reference == holder.reference  # staff see who
+    assert cell_at(week, monday, 11).state == availability.CellState.FREE  # half-open
+    assert cell_at(week, tuesday, 10).state == availability.CellState.BOOKED
+    assert cell_at(week, tuesday, 15).state == availability.CellState.CLOSED
+    assert cell_at(week, monday + timedelta(days=5), 10).state == availability.CellState.OUTSIDE
+    partner_week = availability.week(instrument, monday, factory.partner())
+    assert cell_at(partner_week, monday, 10).reference is None
+    # Within the minimum notice: this week's cells from now to now + 24 h.
+    now = at(monday, 8)
+    soon = availability.week(instrument, monday, None, now=now)
+    assert cell_at(soon, monday, 9).state == availability.CellState.TOO_SOON
+    assert cell_at(soon, tuesday, 9).state == availability.CellState.FREE
+    assert cell_at(soon, tuesday, 10).state == availability.CellState.BOOKED
+
+
+def test_week_page_shows_busy_never_who(factory, instrument, client):
+    monday = monday_in(2)
+    holder = held(factory, instrument, at(monday, 10), at(monday, 11), confirm=True)
+    partner = factory.partner()
+    login(client, partner.email)
+    response = client.get(f"/bookings/{instrument.code}/week?start={monday.isoformat()}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<caption>" in page and 'scope="col"' in page and 'scope="row"' in page
+    assert "Booked" in page and "Free" in page and "Outside opening hours" in page
+    assert holder.reference not in page
+    assert holder.requester.name not in page
+    assert holder.organisation.name not in page
+    assert 'name="slot"' not in page  # the public view is not a form
+
+
+def test_staff_see_the_reference(factory, instrument, client):
+    monday = monday_in(2)
+    holder = held(factory, instrument, at(monday, 10), at(monday, 11))
+    login(client, factory.coordinator().email)
+    page = client.get(f"/bookings/{instrument.code}/week?start={monday}").get_data(as_text=True)
+    assert holder.reference in page and "Held" in page
+
+
+def test_week_navigation_and_bad_input(factory, instrument, client):
+    monday = monday_in(3)
+    page = client.get(
+        f"/bookings/{instrument.code}/week?start={(monday + timedelta(days=2)).isoformat()}"
+    ).get_data(as_text=True)
+    assert f"start={(monday - timedelta(days=7)).isoformat()}" in page
+    assert f"start={(monday + timedelta(days=7)).isoformat()}" in page
+    assert f"from {monday.isoformat()} to {(monday + timedelta(days=6)).isoformat()}" in page
+    assert client.get(f"/bookings/{instrument.code}/week?start=nonsense").status_code == 400
+    assert client.get("/bookings/NO-SUCH/week").status_code == 404
+    assert client.get(f"/bookings/{instrument.code}/week").status_code == 200
+    quantity = factory.resource(booking_mode="quantity", unit_label="vial")
+    assert client.get(f"/bookings/{quantity.code}/week").status_code == 404
+    catalogue = client.get(f"/catalogue/{instrument.code}").get_data(as_text=True)
+    assert f"/bookings/{instrument.code}/week" in catalogue and "See availability" in catalogue
+
+
+def count_queries(client, url) -> int:
+    statements = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_week_view_query_count_is_constant(factory, instrument, client):
+    monday = monday_in(2)
+    url = f"/bookings/{instrument.code}/week?start={monday.isoformat()}"
+    client.get(url)  # warm up
+    counts = [count_queries(client, url)]
+    held(factory, instrument, at(monday, 9), at(monday, 10))
+    counts.append(count_queries(client, url))
+    for number in range(29):
+        day = monday + timedelta(days=number % 5)
+        hour = 10 + number // 5
+        held(factory, instrument, at(day, hour), at(day, hour + 1))
+    assert db.session.scalar(select(func.count(Booking.id))) == 30
+    counts.append(count_queries(client, url))
+    assert counts[0] == counts[1] == counts[2], counts
+
+
+@pytest.mark.parametrize("month", [3, 10])
+def test_daylight_saving_weeks_keep_wall_clock_rows(factory, month):
+    facility = factory.facility(
+        timezone="Europe/Paris",
+        opening_hours={str(day): ["01:00", "05:00"] for day in range(1, 8)},
+    )
+    resource = factory.resource(
+        facility=facility, min_notice_hours=0, max_advance_days=10000, slot_granularity_minutes=60
+    )
+    year = utcnow().year + 1
+    last_sunday = date(year, month, 31)
+    while last_sunday.isoweekday() != 7:
+        last_sunday -= timedelta(days=1)
+    week = availability.week(resource, last_sunday, None, now=datetime(year, 1, 1, tzinfo=UTC))
+    assert [row.time for row in week.rows] == [time(1), time(2), time(3), time(4)]
+    saturday = last_sunday - timedelta(days=1)
+    # Before the change, 03:00 Paris is 02:00 UTC (March) or 01:00 UTC (October).
+    before = cell_at(week, saturday, 3)
+    after = cell_at(week, last_sunday, 3)
+    assert before.local_start.hour == after.local_start.hour == 3
+    if month == 3:
+        assert before.start.hour == 2 and after.start.hour == 1  # CET → CEST
+        # 02:00 does not exist on that Sunday: it cannot be booked.
+        assert cell_at(week, last_sunday, 2).state == availability.CellState.OUTSIDE
+        assert cell_at(week, last_sunday, 1).state == availability.CellState.FREE
+    else:
+        assert before.start.hour == 1 and after.start.hour == 2  # CEST → CET
+        assert cell_at(week, last_sunday, 2).state == availability.CellState.FREE
+    assert all(
+        cell.end - cell.start == timedelta(hours=1) for row in week.rows for cell in row.cells
+    )
+    # The cell keys are UTC starts that pass the booking rules.
+    for row in week.rows:
+        for cell in row.cells:
+            if cell.state == availability.CellState.FREE:
+                bookings.check_rules(
+                    resource, cell.start, cell.end, datetime(year, 1, 1, tzinfo=UTC)
+                )
+
+
+# --- the slot picker in the request form ------------------------------------------------------
+
+SEND = {"send": "Submit for review"}
+SAVE = {"save_draft": "Save draft"}
+
+
+@pytest.fixture
+def bench(factory):
+    """A slot resource without hazard blocks, reviewed by the coordinator."""
+    return factory.resource(
+        name="Confocal microscope",
+        biosafety_level=1,
+        slot_granularity_minutes=30,
+        min_duration_minutes=60,
+        max_duration_minutes=240,
+        min_notice_hours=24,
+        max_advance_days=60,
+        approval_chain=["coordinator"],
+    )
+
+
+def form_data(**extra) -> dict:
+    data = {key: value for key, value in COMMON.items() if key != "accept_terms"}
+    return {**data, "accept_terms": "y", "usage_mode": "self_use", **extra}
+
+
+def cells(day: date, *times: tuple[int, int]) -> list[str]:
+    return [at(day, hour, minute).isoformat() for hour, minute in times]
+
+
+def the_request(reference: str | None = None) -> ResourceRequest:
+    db.session.expire_all()
+    statement = select(ResourceRequest).order_by(ResourceRequest.id)
+    if reference:
+        statement = statement.where(ResourceRequest.reference == reference)
+    return db.session.scalar(statement)
+
+
+def test_picking_two_sessions_and_submitting_holds_two_bookings(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday, wednesday = monday + timedelta(days=1), monday + timedelta(days=2)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="slot"' in page and f'value="{at(tuesday, 10).isoformat()}"' in page
+    picked = cells(tuesday, (10, 0), (10, 30)) + cells(wednesday, (14, 0), (14, 30), (15, 0))
+    response = post_form(client, url, form_data(slot=picked, week=monday.isoformat(), **SEND))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    resource_request = the_request()
+    assert resource_request.status == RequestStatus.IN_REVIEW
+    assert resource_request.requested_minutes == 150
+    assert resource_request.estimate_snapshot["quantity"] == 3  # 1 h + 1 h 30 (2 started)
+    held_bookings = db.session.scalars(select(Booking).order_by(Booking.starts_at)).all()
+    assert [(b.starts_at, b.ends_at, b.status) for b in held_bookings] == [
+        (at(tuesday, 10), at(tuesday, 11), BookingStatus.HELD),
+        (at(wednesday, 14), at(wednesday, 15, 30), BookingStatus.HELD),
+    ]
+    client.get(response.headers["Location"])  # shows the flash message naming the reference
+    # The public week now shows them held, never by whom.
+    week_page = client.get(f"/bookings/{bench.code}/week?start={monday}").get_data(as_text=True)
+    assert "Held" in week_page and resource_request.reference not in week_page
+
+
+def test_a_rule_violation_is_shown_beside_the_picker_and_nothing_is_saved(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    lonely = cells(tuesday, (10, 0))
+    response = post_form(client, url, form_data(slot=lonely, week=monday.isoformat(), **SEND))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="slot-error"' in page and "Sessions last at least 60 minutes" in page
+    assert f'value="{lonely[0]}" id=' in page and "checked" in page  # the input is kept
+    resource_request = the_request()
+    assert resource_request.status == RequestStatus.DRAFT
+    assert resource_request.requested_slots == []
+    assert db.session.scalar(select(func.count(Booking.id))) == 0
+
+
+def test_week_navigation_keeps_the_picks_and_sessions_can_be_removed(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    first = monday_in(2)
+    second = first + timedelta(days=7)
+    url = f"/requests/new/{bench.code}?week={first.isoformat()}"
+    response = post_form(
+        client,
+        url,
+        form_data(
+            slot=cells(first, (9, 0), (9, 30)), week=first.isoformat(), show_week=second.isoformat()
+        ),
+    )
+    assert response.status_code == 302
+    resource_request = the_request()
+    edit_url = f"/requests/{resource_request.reference}/edit?week={second.isoformat()}"
+    assert response.headers["Location"] == edit_url
+    assert resource_request.requested_slots == [
+        {"start": at(first, 9).isoformat(), "end": at(first, 10).isoformat()}
+    ]
+    page = client.get(edit_url).get_data(as_text=True)
+    assert f'name="week" value="{second.isoformat()}"' in page
+    assert 'name="remove_session"' in page and "09:00 to 10:00" in page
+    thursday = second + timedelta(days=3)
+    response = post_form(
+        client,
+        edit_url,
+        form_data(
+            slot=cells(thursday, (16, 0), (16, 30), (17, 0)), week=second.isoformat(), **SAVE
+        ),
+    )
+    assert response.status_code == 302
+    assert len(the_request().requested_slots) == 2
+    assert the_request().requested_minutes == 150
+    # Back to the first week: its session is ticked; removing it keeps the other week's.
+    first_url = f"/requests/{resource_request.reference}/edit?week={first.isoformat()}"
+    page = client.get(first_url).get_data(as_text=True)
+    assert re.search(rf'value="{re.escape(at(first, 9).isoformat())}" id="[^"]+" checked', page)
+    response = post_form(
+        client,
+        first_url,
+        form_data(
+            slot=cells(first, (9, 0), (9, 30)),
+            week=first.isoformat(),
+            remove_session=at(first, 9).isoformat(),
+        ),
+    )
+    assert response.status_code == 302
+    assert the_request().requested_slots == [
+        {"start": at(thursday, 16).isoformat(), "end": at(thursday, 17, 30).isoformat()}
+    ]
+
+
+def test_a_taken_slot_comes_back_with_suggestions(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    picked = cells(tuesday, (10, 0), (10, 30))
+    response = post_form(client, url, form_data(slot=picked, week=monday.isoformat(), **SAVE))
+    assert response.status_code == 302
+    draft = the_request()
+    held(factory, bench, at(tuesday, 10), at(tuesday, 11))  # someone else is quicker
+    edit_url = f"/requests/{draft.reference}/edit?week={monday.isoformat()}"
+    response = post_form(client, edit_url, form_data(slot=picked, week=monday.isoformat(), **SEND))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "just taken" in page and 'id="slot-error"' in page
+    suggestion = f"{at(tuesday, 10).isoformat()}|{at(tuesday, 11).isoformat()}|"
+    assert f'name="pick_suggestion" value="{suggestion}' in page
+    assert the_request(draft.reference).status == RequestStatus.DRAFT
+    response = post_form(
+        client,
+        edit_url,
+        form_data(
+            slot=picked,
+            week=monday.isoformat(),
+            pick_suggestion=f"{suggestion}{at(tuesday, 12).isoformat()}",
+        ),
+    )
+    assert response.status_code == 302
+    assert the_request(draft.reference).requested_slots == [
+        {"start": at(tuesday, 11).isoformat(), "end": at(tuesday, 12).isoformat()}
+    ]
+    response = post_form(
+        client,
+        edit_url,
+        form_data(week=monday.isoformat(), slot=cells(tuesday, (11, 0), (11, 30)), **SEND),
+    )
+    assert response.status_code == 302
+    assert the_request(draft.reference).status == RequestStatus.IN_REVIEW
+    assert db.session.scalar(select(func.count(Booking.id))) == 2
+
+
+def test_names_are_escaped(factory, client):
+    facility = factory.facility(name=XSS)
+    resource = factory.resource(facility=facility, name=XSS, biosafety_level=1)
+    partner = factory.partner()
+    week_page = client.get(f"/bookings/{resource.code}/week").get_data(as_text=True)
+    assert XSS not in week_page and "&lt;script&gt;" in week_page
+    login(client, partner.email)
+    form_page = client.get(f"/requests/new/{resource.code}").get_data(as_text=True)
+    assert 'name="slot"' in form_page
+    assert XSS not in form_page
+    response = post_form(
+        client,
+        f"/requests/new/{resource.code}",
+        form_data(slot=[XSS], week="not-a-date", **SAVE),
+    )
+    assert response.status_code == 302  # no picker week: the picks are left alone
+    response = post_form(
+        client,
+        f"/requests/new/{resource.code}",
+        form_data(slot=[XSS], week=monday_in(2).isoformat(), **SAVE),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Choose sessions on the calendar." in page
+    assert XSS not in page
+
+
+def test_held_sessions_are_read_only_after_submission(factory, bench, client):
+    partner = factory.partner()
+    coordinator = factory.coordinator()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    picked = cells(tuesday, (10, 0), (10, 30))
+    response = post_form(client, url, form_data(slot=picked, week=monday.isoformat(), **SEND))
+    assert response.status_code == 302
+    resource_request = the_request()
+    requests.request_changes(
+        coordinator, resource_request, resource_request.current_step.id, "Add the PI's phone."
+    )
+    db.session.commit()
+    edit_url = f"/requests/{resource_request.reference}/edit?week={monday.isoformat()}"
+    page = client.get(edit_url).get_data(as_text=True)
+    assert "held for your request" in page and 'name="slot"' not in page
+    # Ticks posted anyway change nothing; the service refuses a change outright.
+    other = cells(tuesday, (14, 0), (14, 30))
+    response = post_form(client, edit_url, form_data(slot=other, week=monday.isoformat(), **SAVE))
+    assert response.status_code == 302
+    assert requests.requested_sessions(the_request()) == [(at(tuesday, 10), at(tuesday, 11))]
+    with pytest.raises(requests.RequestError):
+        availability.choose_sessions(partner, the_request(), [(at(tuesday, 14), at(tuesday, 15))])
+
+
+def test_the_first_bookable_week_skips_a_closed_weekend(factory, instrument):
+    friday_noon = at(monday_in(2) + timedelta(days=4), 12)
+    assert availability.first_bookable_week(instrument, friday_noon) == monday_in(3)
+    assert availability.first_bookable_week(instrument, friday_noon - timedelta(days=3)) == (
+        monday_in(2)
+    )
