@@ -71,12 +71,21 @@ def reset_database() -> None:
         db.drop_all()
 
 
+_fresh_schema: list[bool] = []
+
+
 @pytest.fixture
 def app(tmp_path):
     """A fresh portal with an empty schema."""
     application = create_app(base_config(tmp_path))
     with application.app_context():
         if is_postgres():
+            if not _fresh_schema:
+                # The database may hold an older schema from an earlier run: start from nothing.
+                with db.engine.begin() as connection:
+                    connection.execute(text("DROP SCHEMA public CASCADE"))
+                    connection.execute(text("CREATE SCHEMA public"))
+                _fresh_schema.append(True)
             db.create_all()
             reset_database()
         else:

@@ -395,3 +395,41 @@ def test_random_operations_never_leave_overlapping_active_bookings(app, factory,
             suppress_health_check=list(HealthCheck),
         ),
     )
+
+
+def test_approved_mail_carries_the_sessions_as_ics(factory, instrument, people, smtp_server):
+    import email
+    from email import policy
+
+    from icalendar import Calendar
+
+    from rrc.mail.relay import deliver_due
+    from tests.conftest import outbox
+
+    instrument.facility = people["facility"]
+    instrument.approval_chain = ["coordinator"]
+    db.session.commit()
+    day = next_weekday()
+    draft = make_request(factory, instrument, people["partner"])
+    draft.requested_slots = [
+        {"start": at(day, 10).isoformat(), "end": at(day, 11).isoformat()},
+        {"start": at(day, 14).isoformat(), "end": at(day, 16).isoformat()},
+    ]
+    draft.usage_mode, draft.agent_name, draft.risk_group = "self_use", "None", 1
+    requests.submit(people["partner"], draft)
+    requests.approve(people["coordinator"], draft, draft.current_step.id)
+    db.session.commit()
+    (approved,) = [m for m in outbox(recipient=people["partner"].email) if "approved" in m.subject]
+    assert [a["filename"] for a in approved.attachments] == [f"{draft.reference}.ics"]
+    deliver_due()
+    parsed = [
+        email.message_from_bytes(envelope.original_content, policy=policy.default)
+        for envelope in smtp_server.messages
+    ]
+    (message,) = [m for m in parsed if m["Subject"] == approved.subject]
+    (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(part.get_payload(decode=True))
+    events = calendar.walk("VEVENT")
+    assert len(events) == 2
+    assert {str(event["STATUS"]) for event in events} == {"CONFIRMED"}
+    assert all(str(event["UID"]).startswith("booking-") for event in events)

@@ -1,5 +1,6 @@
 """Queueing e-mail: render it in the recipient's language; store it in the current transaction."""
 
+import base64
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
@@ -25,9 +26,12 @@ def queue_mail(
     recipient: User | None = None,
     address: str | None = None,
     locale: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
     **context,
 ) -> OutboxMessage | None:
     """Render ``email/<template>.*`` for one recipient and add it to the outbox.
+
+    ``attachments`` are (file name, content type, bytes) sent with the message.
 
     A message whose idempotency key is already queued is not queued again (returns ``None``).
     """
@@ -62,6 +66,14 @@ def queue_mail(
         subject=" ".join(subject.split())[:300],
         text_body=text_body,
         html_body=html_body,
+        attachments=[
+            {
+                "filename": filename,
+                "content_type": content_type,
+                "content": base64.b64encode(data).decode("ascii"),
+            }
+            for filename, content_type, data in attachments or []
+        ],
     )
     db.session.add(message)
     return message

@@ -1,5 +1,6 @@
 """The mail relay: sends due outbox rows over SMTP, one row per transaction, never one row twice."""
 
+import base64
 import logging
 import smtplib
 import ssl
@@ -54,6 +55,14 @@ def build_email(message: OutboxMessage, config) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        email.add_attachment(
+            base64.b64decode(attachment["content"]),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+        )
     return email
 
 

@@ -48,6 +48,8 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    # Files sent with the message: [{"filename", "content_type", "content" (base64)}].
+    attachments: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     user: Mapped[Optional[User]] = relationship()
 

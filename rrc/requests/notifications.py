@@ -16,6 +16,7 @@ def _send(
     recipients: list[User],
     *,
     include_actor: bool = False,
+    attachments: list | None = None,
     **context,
 ) -> None:
     """Queue one notice per recipient; whoever acted is not told of their own action."""
@@ -28,6 +29,7 @@ def _send(
         seen.add(recipient.id)
         queue_mail(
             "request_notice",
+            attachments=attachments,
             recipient=recipient,
             idempotency_key=f"request:{resource_request.id}:{event.id}:{notice}:{recipient.id}",
             notice=notice,
@@ -57,8 +59,19 @@ def step_waiting(
 
 
 def approved(resource_request: ResourceRequest, event: RequestEvent) -> None:
-    """The request is approved."""
-    _send("approved", resource_request, event, _partners(resource_request))
+    """The request is approved; confirmed sessions travel as an .ics attachment."""
+    from rrc.bookings.calendar import request_bookings, request_calendar
+
+    attachments = []
+    if request_bookings(resource_request):
+        attachments.append(
+            (
+                f"{resource_request.reference}.ics",
+                "text/calendar",
+                request_calendar(resource_request, resource_request.requester),
+            )
+        )
+    _send("approved", resource_request, event, _partners(resource_request), attachments=attachments)
 
 
 def rejected(resource_request: ResourceRequest, event: RequestEvent) -> None:
