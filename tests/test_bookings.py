@@ -433,3 +433,23 @@ def test_approved_mail_carries_the_sessions_as_ics(factory, instrument, people, 
     assert len(events) == 2
     assert {str(event["STATUS"]) for event in events} == {"CONFIRMED"}
     assert all(str(event["UID"]).startswith("booking-") for event in events)
+
+
+def test_receipt_and_approval_mails_list_the_sessions(factory, instrument, people):
+    from tests.conftest import outbox
+
+    instrument.facility = people["facility"]
+    instrument.approval_chain = ["coordinator"]
+    db.session.commit()
+    day = next_weekday()
+    draft = make_request(factory, instrument, people["partner"])
+    draft.requested_slots = [{"start": at(day, 10).isoformat(), "end": at(day, 11).isoformat()}]
+    draft.usage_mode, draft.agent_name, draft.risk_group = "self_use", "None", 1
+    requests.submit(people["partner"], draft)
+    requests.approve(people["coordinator"], draft, draft.current_step.id)
+    db.session.commit()
+    local = f"{day:%Y-%m-%d} 10:00 - 11:00"
+    received, approved = outbox(recipient=people["partner"].email)
+    assert "held for you" in received.text_body and local in received.text_body
+    assert "confirmed sessions" in approved.text_body and local in approved.text_body
+    assert ".ics" in approved.text_body and "contacts you about dates" not in approved.text_body

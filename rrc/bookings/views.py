@@ -29,7 +29,7 @@ def week(resource_code: str):
     resource = public_resource(resource_code)
     if resource is None or resource.booking_mode != BookingMode.SLOT:
         abort(404)
-    start = requested_week(request.args.get("start"), availability.today_at(resource))
+    start = requested_week(request.args.get("start"), availability.first_bookable_week(resource))
     grid = availability.week(resource, start, current_user)
     return render_template(
         "bookings/week.html",

@@ -44,9 +44,30 @@ def _partners(resource_request: ResourceRequest) -> list[User]:
     return [resource_request.requester]
 
 
+def _sessions(resource_request: ResourceRequest) -> dict:
+    """The request's active sessions, written in the facility's zone, for the mail body."""
+    from rrc.bookings.services import request_bookings, zone_of
+
+    zone = zone_of(resource_request.resource)
+    lines = [
+        f"{booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M} - "
+        f"{booking.ends_at.astimezone(zone):%H:%M}"
+        for booking in request_bookings(resource_request)
+        if booking.is_active
+    ]
+    return {"sessions": lines, "sessions_zone": str(zone)}
+
+
 def submitted(resource_request: ResourceRequest, event: RequestEvent) -> None:
-    """A receipt to the partner: received and under review (or approved if no review)."""
-    _send("received", resource_request, event, _partners(resource_request), include_actor=True)
+    """A receipt to the partner: received and under review, with the sessions held."""
+    _send(
+        "received",
+        resource_request,
+        event,
+        _partners(resource_request),
+        include_actor=True,
+        **_sessions(resource_request),
+    )
 
 
 def step_waiting(
@@ -71,7 +92,14 @@ def approved(resource_request: ResourceRequest, event: RequestEvent) -> None:
                 request_calendar(resource_request, resource_request.requester),
             )
         )
-    _send("approved", resource_request, event, _partners(resource_request), attachments=attachments)
+    _send(
+        "approved",
+        resource_request,
+        event,
+        _partners(resource_request),
+        attachments=attachments,
+        **_sessions(resource_request),
+    )
 
 
 def rejected(resource_request: ResourceRequest, event: RequestEvent) -> None:
