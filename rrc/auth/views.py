@@ -24,6 +24,7 @@ from rrc.auth.forms import (
     ResetPasswordForm,
     SignUpForm,
 )
+from rrc.auth.session import start_login_clock
 from rrc.auth.tokens import TokenError
 from rrc.extensions import db, limiter
 from rrc.forms import EmptyForm
@@ -202,6 +203,7 @@ def login():
             session["locale"] = locale
         login_user(user, remember=form.remember.data)
         session.permanent = True
+        start_login_clock()
         services.record_login(user)
         db.session.commit()
         return redirect(safe_next(request.args.get("next")))
