@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from rrc.catalogue_admin import csv_io
-from rrc.catalogue_admin.csv_io import COLUMNS, ImportRejected, import_resources
+from rrc.catalogue_admin.csv_io import COLUMNS, MAX_BYTES, ImportRejected, import_resources
 from rrc.catalogue_admin.services import resource_snapshot
 from rrc.extensions import db
 from rrc.models import AuditLog, BookingMode, PriceTier, Rate, Resource, ResourceKind
@@ -289,6 +289,18 @@ def test_file_level_problems(client, factory, catalogue):
     page = upload_csv(client, "code\r\n").get_data(as_text=True)
     assert "no rows to import" in page
     assert "The file is empty." in upload_csv(client, "").get_data(as_text=True)
+    # A spreadsheet saved as .xlsx and renamed .csv: a ZIP full of NUL bytes.
+    xlsx = b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64
+    page = upload_csv(client, xlsx).get_data(as_text=True)
+    assert "The file is not CSV text." in page
+    # (The service, not the form: the test client leaves a large upload's spool file open.)
+    too_big = ("code,name\r\n" + "X-1,Thing\r\n" * (MAX_BYTES // 11 + 1)).encode()
+    with pytest.raises(ImportRejected) as rejected:
+        import_resources(factory.coordinator(), too_big)
+    assert [problem.message for problem in rejected.value.problems] == [
+        "The file is larger than 5 MB."
+    ]
+    assert db.session.scalar(select(func.count(Resource.id))) == 3
     page = post_form(client, f"{BASE}/import", {}).get_data(as_text=True)
     assert 'id="csv_file-error"' in page
 

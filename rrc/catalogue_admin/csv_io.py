@@ -37,6 +37,8 @@ from rrc.models import (
 )
 
 MAX_ROWS = 5000
+# 5,000 rows of the export's columns fit easily; anything larger is not a catalogue file.
+MAX_BYTES = 5 * 1024 * 1024
 TIER_COLUMNS = [
     column for tier in PriceTier for column in (f"price_{tier.value}", f"setup_{tier.value}")
 ]
@@ -257,6 +259,14 @@ class ImportRejected(services.CatalogueError):
 
 
 def _decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        message = _("The file is larger than %(mb)d MB.", mb=MAX_BYTES // 2**20)
+        raise ImportRejected([RowProblem(0, "", message)])
+    if b"\x00" in data:
+        # Spreadsheet binaries (.xlsx, .xls) and other non-text files.
+        raise ImportRejected(
+            [RowProblem(0, "", _("The file is not CSV text. Save it as “CSV UTF-8”."))]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

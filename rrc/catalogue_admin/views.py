@@ -692,7 +692,9 @@ def import_csv():
     problems = None
     if form.validate_on_submit():
         try:
-            result = csv_io.import_resources(current_user, form.csv_file.data.read())
+            result = csv_io.import_resources(
+                current_user, form.csv_file.data.read(csv_io.MAX_BYTES + 1)
+            )
             db.session.commit()
         except csv_io.ImportRejected as error:
             db.session.rollback()
