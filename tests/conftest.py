@@ -35,7 +35,35 @@ from rrc.models import (
 from rrc.requests import services
 from rrc.security import hash_password
 
-TEST_DATABASE_URL = os.environ.get("RRC_TEST_DATABASE_URL", "")
+
+def _worker_database_url(url: str) -> str:
+    """Under pytest-xdist, each worker gets its own PostgreSQL database beside the given one.
+
+    The suite empties and rebuilds its schema, so two workers must never share one. The worker's
+    database (``<name>_gw0``, …) is created on first use.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url.startswith("postgres") or not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from rrc.config import normalise_database_url
+
+    base = make_url(normalise_database_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _worker_database_url(os.environ.get("RRC_TEST_DATABASE_URL", ""))
 PASSWORD = "correct horse battery staple 42"
 _PASSWORD_HASH = hash_password(PASSWORD)
 
