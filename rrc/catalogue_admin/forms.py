@@ -208,7 +208,7 @@ class ResourceForm(OpeningHoursMixin, FlaskForm):
         _l("Name (English)"), validators=[InputRequired(), Length(max=200)], filters=[strip]
     )
     name_ko = StringField(_l("Name (Korean)"), validators=[Length(max=200)], filters=[strip])
-    kind = SelectField(_l("Kind"), choices=choices(ResourceKind))
+    kind = SelectField(_l("Type of resource"), choices=choices(ResourceKind))
     summary = TextAreaField(
         _l("Summary (English)"), validators=[Length(max=500)], filters=[plain_newlines]
     )
