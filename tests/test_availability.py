@@ -448,3 +448,31 @@ def test_the_first_bookable_week_skips_a_closed_weekend(factory, instrument):
     assert availability.first_bookable_week(instrument, friday_noon - timedelta(days=3)) == (
         monday_in(2)
     )
+
+
+def test_day_labels_follow_each_language_order(app, factory, bench, client):
+    from flask_babel import force_locale
+
+    tuesday = date(2026, 12, 1)
+    with app.test_request_context():
+        with force_locale("ko"):
+            assert availability.day_label(tuesday) == "12월 1일 (화)"
+            assert availability.long_day_label(tuesday) == "2026년 12월 1일 (화)"
+        with force_locale("en"):
+            assert availability.day_label(tuesday) == "Tue, Dec 1"
+            assert availability.long_day_label(tuesday) == "Tue, Dec 1, 2026"
+    # The week grid and the picker's chosen sessions, for a Korean reader.
+    partner = factory.partner(locale="ko")
+    login(client, partner.email)
+    monday = monday_in(2)
+    day = monday + timedelta(days=1)
+    week_page = client.get(f"/bookings/{bench.code}/week?start={monday}").get_data(as_text=True)
+    assert f"{day.month}월 {day.day}일 (화)</th>" in week_page
+    assert f"화, {day.month}월 {day.day}<" not in week_page
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    response = post_form(
+        client, url, form_data(slot=cells(day, (10, 0), (10, 30)), week=monday.isoformat())
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{day.year}년 {day.month}월 {day.day}일 (화)" in page

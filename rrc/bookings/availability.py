@@ -10,7 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask_babel import format_date
+from babel.dates import format_skeleton
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -96,13 +97,23 @@ class Week:
 
     @property
     def day_labels(self) -> list[str]:
-        """The days as column headings in the reader's language ("Mon, Mar 30")."""
-        return [format_date(day, "EEE, MMM d") for day in self.days]
+        """The days as column headings in the reader's language ("Mon, Mar 30", "3월 30일 (월)")."""
+        return [day_label(day) for day in self.days]
 
     @property
     def end(self) -> date:
         """The last day (Sunday) of the week."""
         return self.days[-1]
+
+
+def day_label(day: date) -> str:
+    """A short day with its weekday, in the reader's language's own order ("Tue, Dec 1")."""
+    return format_skeleton("MMMEd", day, locale=str(get_locale() or "en"))
+
+
+def long_day_label(day: date) -> str:
+    """A day with its weekday and year, in the reader's language ("Tue, Dec 1, 2026")."""
+    return format_skeleton("yMMMEd", day, locale=str(get_locale() or "en"))
 
 
 def monday_of(day: date) -> date:

@@ -766,7 +766,7 @@ def _session_text(resource: Resource, start: datetime, end: datetime) -> str:
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     return _(
         "%(day)s, %(start)s to %(end)s (%(minutes)s)",
-        day=format_date(local_start.date(), "EEE, MMM d, y"),
+        day=availability.long_day_label(local_start.date()),
         start=local_start.strftime("%H:%M"),
         end=local_end.strftime("%H:%M"),
         minutes=forms.duration_text(int((end - start).total_seconds() // 60)),
