@@ -177,7 +177,7 @@ def test_search_that_matches_nothing_shows_a_helpful_empty_state(client, factory
     assert result_codes(page) == []
     assert "No resource matches “cryo-electron microscope”." in page
     assert "Search: <strong>cryo-electron microscope</strong>" in page
-    assert "Kind: <strong>Instrument" in page
+    assert "Type of resource: <strong>Instrument" in page
     assert '<a href="/catalogue/">Clear all filters and show every resource</a>' in page
     assert 'href="/catalogue/?q=cryo-electron+microscope"' in page
     assert 'href="mailto:rrc@ip-korea.org"' in page
