@@ -208,3 +208,28 @@ def test_mail_relay_command(app, runner, factory):
     result = runner.invoke(args=["mail-relay", "--once"])
     assert result.exit_code == 0, result.output
     assert "captured 1" in result.output
+
+
+def test_admin_sees_and_downloads_a_messages_attachments(client, factory):
+    admin = factory.admin()
+    partner = factory.partner()
+    calendar = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    queue_mail(
+        "account_approved",
+        recipient=partner,
+        idempotency_key="with-attachment",
+        link="https://rrc.example.test/",
+        attachments=[("RRC-2026-00001.ics", "text/calendar", calendar)],
+    )
+    db.session.commit()
+    (row,) = outbox()
+    login(client, admin.email)
+    detail = client.get(f"/admin/mail/{row.id}").get_data(as_text=True)
+    assert "RRC-2026-00001.ics" in detail and "text/calendar" in detail
+    download = client.get(f"/admin/mail/{row.id}/attachments/0")
+    assert download.status_code == 200 and download.data == calendar
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert client.get(f"/admin/mail/{row.id}/attachments/1").status_code == 404
+    client.post("/logout", data=csrf_tokens(client.get("/").get_data(as_text=True)))
+    login(client, partner.email)
+    assert client.get(f"/admin/mail/{row.id}/attachments/0").status_code in (403, 404)

@@ -15,3 +15,13 @@ def test_staff_pages_render_for_admin(client, factory):
     assert login(client, admin.email).status_code == 302
     for url in ("/", "/staff/vetting/", "/admin/users", "/admin/mail", "/admin/audit"):
         assert client.get(url).status_code == 200, url
+
+
+def test_favicon_is_served_at_both_addresses(client):
+    for url in ("/favicon.ico", "/static/favicon.svg"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert response.data.startswith(b"<svg")
+        response.close()
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)

@@ -1,8 +1,19 @@
 """Administration: users, staff, organisations, the mail log and the audit log."""
 
+import base64
+import io
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -291,6 +302,22 @@ def mail_detail(message_id: int):
         "admin/mail_detail.html",
         message=_message_or_404(message_id),
         retry_form=EmptyForm(prefix="retry"),
+    )
+
+
+@blueprint.get("/mail/<int:message_id>/attachments/<int:index>")
+@capability_required(Capability.ADMIN)
+def mail_attachment(message_id: int, index: int):
+    """One attachment of a message, downloaded as a file (never shown inline)."""
+    message = _message_or_404(message_id)
+    if not 0 <= index < len(message.attachments or []):
+        abort(404)
+    attachment = message.attachments[index]
+    return send_file(
+        io.BytesIO(base64.b64decode(attachment["content"])),
+        mimetype=attachment["content_type"],
+        as_attachment=True,
+        download_name=attachment["filename"],
     )
 
 

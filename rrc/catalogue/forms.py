@@ -39,7 +39,9 @@ class CatalogueFilterForm(FlaskForm):
     )
     facility = SelectField(_l("Facility"), choices=[], default="")
     kind = SelectField(
-        _l("Type of resource"), choices=[blank_choice(_l("All kinds")), *choices(ResourceKind)], default=""
+        _l("Type of resource"),
+        choices=[blank_choice(_l("All kinds")), *choices(ResourceKind)],
+        default="",
     )
     bsl = SelectField(
         _l("Biosafety level"),

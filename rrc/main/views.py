@@ -28,6 +28,13 @@ def healthz():
     return current_app.response_class("ok\n", mimetype="text/plain")
 
 
+@blueprint.get("/favicon.ico")
+@limiter.exempt
+def favicon():
+    """Browsers and feed readers ask for this path whatever the page says."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @blueprint.get("/")
 def home():
     """The landing page for visitors; the right dashboard for everyone else."""
