@@ -353,6 +353,7 @@ class PageOpener:
         notes = []
         for number, context in enumerate(self.contexts):
             for page in context.pages:
+                self.dump_dir.mkdir(parents=True, exist_ok=True)
                 shot = self.dump_dir / f"page-{number}.png"
                 try:
                     page.screenshot(path=str(shot), full_page=True)
@@ -371,8 +372,11 @@ class PageOpener:
 
 
 @pytest.fixture
-def open_page(browser, portal, tmp_path):
+def open_page(browser, portal, request):
     """``open_page(locale="en-US")`` gives a page in a fresh browser context."""
-    opener = PageOpener(browser, portal, tmp_path)
+    dump_dir = (
+        Path(tempfile.gettempdir()) / "rrc-e2e-failures" / re.sub(r"\W+", "-", request.node.name)
+    )
+    opener = PageOpener(browser, portal, dump_dir)
     yield opener
     opener.close()
