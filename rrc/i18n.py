@@ -66,9 +66,16 @@ def datetime_filter(value: datetime | None, style: str = "medium") -> str:
 
 
 def datetime_in_zone(value: datetime, zone_name: str, style: str = "medium") -> str:
-    """Format ``value`` in an explicit zone (e-mails use the recipient's zone)."""
+    """Format ``value`` in an explicit zone (e-mails use the recipient's zone).
+
+    ``style="minutes"`` gives the medium date with the time to the minute (no seconds).
+    """
+    from babel.dates import format_date, format_time
     from babel.dates import format_datetime as babel_format_datetime
 
-    return babel_format_datetime(
-        value, format=style, tzinfo=ZoneInfo(zone_name), locale=str(get_locale())
-    )
+    zone, locale = ZoneInfo(zone_name), str(get_locale())
+    if style == "minutes":
+        local = value.astimezone(zone)
+        date_part = format_date(local.date(), format="medium", locale=locale)
+        return f"{date_part} {format_time(local, format='short', tzinfo=zone, locale=locale)}"
+    return babel_format_datetime(value, format=style, tzinfo=zone, locale=locale)

@@ -314,6 +314,7 @@ def test_closure_over_bookings_lists_them_and_creates_nothing_before_the_choice(
         assert booking.resource_request.reference in section
         assert booking.resource_request.organisation.name in section
     assert outside.resource_request.reference not in section  # ends exactly at 16:00: adjacent
+    assert section.count("Confirmed") == 2  # each booking's status
     assert "INS-HCS-02" in section
     assert "Cancel these bookings and notify the partners" in page
     assert "Keep them" in page

@@ -353,6 +353,11 @@ class ClosureForm(FlaskForm):
         _l("Reason"), validators=[InputRequired(), Length(max=300)], filters=[strip]
     )
 
+    def validate_ends_at(self, field):
+        """Said at once, beside the field, even when another field is missing too."""
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
 
 class ImportForm(FlaskForm):
     """Upload a CSV file of resources."""
