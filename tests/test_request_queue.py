@@ -359,6 +359,12 @@ def test_all_requests_filters(listed, client):
     assert listing(client, resource=listed["fourth"].resource_id) == refs(listed, "fourth")
     organisation = world.people["other_partner"].organisation_id
     assert set(listing(client, organisation=organisation)) == set(refs(listed, "second", "fourth"))
+    # Resources and organisations are typed (thousands after ten years): part of a code or name.
+    assert listing(client, resource="hcs-02") == refs(listed, "fourth")
+    assert listing(client, resource="OPERETTA") == refs(listed, "fourth")
+    name = world.people["other_partner"].organisation.name
+    assert set(listing(client, organisation=name.upper())) == set(refs(listed, "second", "fourth"))
+    assert listing(client, organisation="no such organisation") == []
     assert listing(client, requester="alice") == refs(listed, "first")
     email = world.people["other_partner"].email
     assert set(listing(client, requester=email.upper())) == set(refs(listed, "second", "fourth"))

@@ -159,8 +159,8 @@ class RequestFilters:
 
     status: RequestStatus | None = None
     facility_id: int | None = None
-    resource_id: int | None = None
-    organisation_id: int | None = None
+    resource: str = ""  # an id, or part of a code or name
+    organisation: str = ""  # an id, or part of a name
     requester: str = ""
     text: str = ""
     submitted_from: date | None = None
@@ -212,10 +212,26 @@ def filtered_requests(filters: RequestFilters) -> Select:
                 select(Resource.id).where(Resource.facility_id == filters.facility_id)
             )
         )
-    if filters.resource_id is not None:
-        statement = statement.where(ResourceRequest.resource_id == filters.resource_id)
-    if filters.organisation_id is not None:
-        statement = statement.where(ResourceRequest.organisation_id == filters.organisation_id)
+    if filters.resource.strip():
+        statement = statement.where(
+            ResourceRequest.resource_id.in_(
+                _by_id_or_text(
+                    Resource.id,
+                    filters.resource,
+                    (Resource.code, Resource.name, Resource.name_ko),
+                )
+            )
+        )
+    if filters.organisation.strip():
+        statement = statement.where(
+            ResourceRequest.organisation_id.in_(
+                _by_id_or_text(
+                    Organisation.id,
+                    filters.organisation,
+                    (Organisation.name, Organisation.local_name),
+                )
+            )
+        )
     if filters.requester.strip():
         statement = statement.where(
             ResourceRequest.requester_id.in_(
@@ -245,24 +261,19 @@ def filtered_requests(filters: RequestFilters) -> Select:
     return statement.order_by(*_ordering(filters.sort, filters.descending))
 
 
+def _by_id_or_text(key, text: str, columns: tuple) -> Select:
+    """Ids of the rows whose id is ``text`` when it is a number, else of those with ``text`` in
+    one of ``columns``."""
+    if text.strip().isdigit():
+        return select(key).where(key == int(text.strip()))
+    return select(key).where(or_(*(_contains(column, text) for column in columns)))
+
+
 def no_requests() -> Select:
     """A request list that is empty (shown while the filters hold errors)."""
     return select(ResourceRequest).where(false())
 
 
-def filter_options() -> tuple[list[Facility], list[Resource], list[Organisation]]:
-    """Facilities, resources and the organisations that have requests, for the filter form."""
-    facilities = list(db.session.scalars(select(Facility).order_by(Facility.name, Facility.id)))
-    resources = list(db.session.scalars(select(Resource).order_by(Resource.code)))
-    organisations = list(
-        db.session.scalars(
-            select(Organisation)
-            .where(
-                select(ResourceRequest.id)
-                .where(ResourceRequest.organisation_id == Organisation.id)
-                .exists()
-            )
-            .order_by(Organisation.name, Organisation.id)
-        )
-    )
-    return facilities, resources, organisations
+def filter_facilities() -> list[Facility]:
+    """The facilities of the filter form (resources and organisations are typed)."""
+    return list(db.session.scalars(select(Facility).order_by(Facility.name, Facility.id)))

@@ -15,7 +15,7 @@ from rrc.auth.decorators import staff_required
 from rrc.extensions import db
 from rrc.forms import blank_choice
 from rrc.labels import label
-from rrc.models import Facility, Organisation, RequestStatus, Resource
+from rrc.models import Facility, RequestStatus
 from rrc.models.types import utcnow
 from rrc.requests import queries
 
@@ -80,8 +80,10 @@ class RequestFilterForm(FlaskForm):
     q = StringField(_l("Reference, title or purpose"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("Status"), default="")
     facility = SelectField(_l("Facility"), default="")
-    resource = SelectField(_l("Resource"), default="")
-    organisation = SelectField(_l("Organisation"), default="")
+    # Typed, not chosen from a list: after ten years there are thousands of resources and
+    # organisations, too many to send with every page. A number still means an id.
+    resource = StringField(_l("Resource"), validators=[Optional(), Length(max=100)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=100)])
     requester = StringField(
         _l("Requester (name or e-mail)"), validators=[Optional(), Length(max=100)]
     )
@@ -106,13 +108,7 @@ class RequestFilterForm(FlaskForm):
         default="desc",
     )
 
-    def __init__(
-        self,
-        formdata,
-        facilities: list[Facility],
-        resources: list[Resource],
-        organisations: list[Organisation],
-    ):
+    def __init__(self, formdata, facilities: list[Facility]):
         super().__init__(formdata)
         locale = str(get_locale())
         self.status.choices = [
@@ -129,17 +125,6 @@ class RequestFilterForm(FlaskForm):
                 for facility in facilities
             ),
         ]
-        self.resource.choices = [
-            blank_choice(_("All")),
-            *(
-                SelectChoice(str(item.id), f"{item.code} · {item.localized('name', locale)}")
-                for item in resources
-            ),
-        ]
-        self.organisation.choices = [
-            blank_choice(_("All")),
-            *(SelectChoice(str(item.id), item.name) for item in organisations),
-        ]
 
     def validate_submitted_to(self, field) -> None:
         """The end of the range may not come before its start."""
@@ -151,8 +136,8 @@ class RequestFilterForm(FlaskForm):
         return queries.RequestFilters(
             status=RequestStatus(self.status.data) if self.status.data else None,
             facility_id=int(self.facility.data) if self.facility.data else None,
-            resource_id=int(self.resource.data) if self.resource.data else None,
-            organisation_id=int(self.organisation.data) if self.organisation.data else None,
+            resource=self.resource.data or "",
+            organisation=self.organisation.data or "",
             requester=self.requester.data or "",
             text=self.q.data or "",
             submitted_from=self.submitted_from.data,
@@ -167,7 +152,7 @@ class RequestFilterForm(FlaskForm):
 @staff_required
 def all_requests():
     """Every request (drafts only on request), filtered, sorted and paginated."""
-    form = RequestFilterForm(request.args, *queries.filter_options())
+    form = RequestFilterForm(request.args, queries.filter_facilities())
     statement = queries.filtered_requests(form.filters()) if form.validate() else None
     pagination = db.paginate(
         statement if statement is not None else queries.no_requests(),
