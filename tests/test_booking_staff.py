@@ -412,3 +412,28 @@ def test_closure_without_bookings_is_created_at_once(client, factory, setting):
     )
     assert response.status_code == 302
     assert closure_count() == 1
+
+
+def test_a_request_whose_sessions_a_closure_cancelled_cannot_be_approved(client, factory, setting):
+    day = next_weekday()
+    draft = requests.create_draft(setting["partner"], setting["instrument"], dict(COMMON))
+    draft.requested_slots = [{"start": at(day, 10).isoformat(), "end": at(day, 11).isoformat()}]
+    draft.usage_mode, draft.agent_name, draft.risk_group = "self_use", "None (fixed cells)", 1
+    requests.submit(setting["partner"], draft)
+    db.session.commit()
+    login(client, setting["manager"].email)
+    page = ask_for_closure(client, setting, day, scope=str(setting["instrument"].id))
+    response = client.post(
+        closure_url(setting), data={**hidden_fields(page), "on_bookings": "cancel"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    in_review = db.session.get(ResourceRequest, draft.id)
+    with pytest.raises(requests.RequestError, match="nothing left to approve"):
+        requests.approve(setting["coordinator"], in_review, in_review.current_step.id)
+    db.session.rollback()
+    in_review = db.session.get(ResourceRequest, draft.id)
+    assert in_review.status.value == "in_review"
+    requests.reject(setting["coordinator"], in_review, in_review.current_step.id, "Closed.")
+    db.session.commit()
+    assert db.session.get(ResourceRequest, draft.id).status.value == "rejected"

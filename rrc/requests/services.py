@@ -386,6 +386,17 @@ def approve(
     """Approve the current step; the last approval approves the request."""
     step = _pending_step(resource_request, step_id)
     _check_allowed(actor, resource_request, Action.APPROVE)
+    if requested_sessions(resource_request) and not any(
+        booking.is_active for booking in bookings.request_bookings(resource_request)
+    ):
+        # A closure cancelled every session: approving would confirm nothing.
+        raise RequestError(
+            _(
+                "Every session of this request has been cancelled (see the timeline), so there "
+                "is nothing left to approve. Reject it with a word to the partner, who can "
+                "request new sessions."
+            )
+        )
     _decide(actor, step, StepState.APPROVED, comment)
     _move_past(actor, resource_request, step, Action.APPROVE, "step_approved", comment)
 
