@@ -437,3 +437,32 @@ def test_a_request_whose_sessions_a_closure_cancelled_cannot_be_approved(client,
     requests.reject(setting["coordinator"], in_review, in_review.current_step.id, "Closed.")
     db.session.commit()
     assert db.session.get(ResourceRequest, draft.id).status.value == "rejected"
+
+
+def test_the_cancel_box_states_the_notice_and_warns_before_a_late_cancellation(
+    client, factory, setting
+):
+    day = next_weekday()
+    booking = approved_booking(factory, setting, at(day, 10), at(day, 11))
+    reference = booking.resource_request.reference
+    login(client, setting["partner"].email)
+    page = client.get(f"/requests/{reference}").get_data(as_text=True)
+    notice = setting["instrument"].cancellation_notice_hours
+    assert f"free of charge up to {notice} hours before they start" in page
+    assert "Cancelling now is late" not in page
+
+    setting["instrument"].cancellation_notice_hours = 24 * 30
+    db.session.commit()
+    page = client.get(f"/requests/{reference}").get_data(as_text=True)
+    assert "Cancelling now is late for 1 session" in page
+    response = post_form(
+        client,
+        f"/requests/{reference}",
+        {"cancel-reason": "Plans changed."},
+        action=f"/requests/{reference}/cancel",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == BookingStatus.CANCELLED and booking.late_cancellation
+    assert booking.resource_request.late_cancellation

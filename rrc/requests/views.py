@@ -1,7 +1,8 @@
 """Partner and staff pages of a request: the form, the request page and its actions."""
 
+import secrets
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask import session as browser_session
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +24,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from rrc import dates
 from rrc.bookings import availability
 from rrc.bookings.services import zone_of
 from rrc.catalogue.pricing import Money, PricingError, estimate, tier_for
@@ -45,6 +48,7 @@ from rrc.models import (
     UserKind,
     UserStatus,
 )
+from rrc.models.types import utcnow
 from rrc.requests import documents, forms, requirements, services, workflow
 from rrc.requests.workflow import Action, IllegalTransition
 
@@ -319,8 +323,18 @@ def render_detail(resource_request: ResourceRequest, **overrides):
         )
         estimate_is_snapshot = False
     staff = user.is_staff
+    request_bookings = services.bookings.request_bookings(resource_request)
+    notice = timedelta(hours=resource_request.resource.cancellation_notice_hours)
+    now = utcnow()
+    # Sessions a cancellation now would cancel late (the facility may charge for them).
+    late_sessions = [
+        booking
+        for booking in request_bookings
+        if booking.is_active and now < booking.ends_at and booking.starts_at - now < notice
+    ]
     return render_template(
         "requests/detail.html",
+        late_sessions=late_sessions,
         resource_request=resource_request,
         resource=resource_request.resource,
         actions=actions,
@@ -330,7 +344,7 @@ def render_detail(resource_request: ResourceRequest, **overrides):
         estimate=shown_estimate,
         estimate_is_snapshot=estimate_is_snapshot,
         answers=answers(resource_request),
-        bookings=services.bookings.request_bookings(resource_request),
+        bookings=request_bookings,
         missing_documents=requirements.missing_documents(resource_request),
         document_problems={},
         comments=[c for c in resource_request.comments if staff or not c.internal],
@@ -707,14 +721,14 @@ def render_form(
     upload: forms.UploadForm | None = None,
     document_problems: dict[str, str] | None = None,
     week_start: date | None = None,
+    chosen: list[tuple[datetime, datetime]] | None = None,
 ):
-    """The request form page (new or edit)."""
+    """The request form page (new or edit); ``chosen`` overrides the sessions shown."""
     live = services.current_estimate(resource_request) if resource_request else None
-    picker = (
-        _picker_context(resource, form, resource_request, week_start)
-        if "requested_slots" in form
-        else None
-    )
+    picker = None
+    if "requested_slots" in form:
+        picker = _picker_context(resource, form, resource_request, week_start, chosen)
+        _match_time_request(resource, form, picker)
     if upload is None:
         upload = forms.UploadForm(resource, formdata=None, data={"return_to": "form"})
     return render_template(
@@ -740,12 +754,30 @@ def render_form(
     )
 
 
+def _match_time_request(resource: Resource, form: forms.RequestForm, picker: dict) -> None:
+    """With sessions chosen, the free-text time request is optional and shows their total.
+
+    The service asks for the requested time and preferred dates only when no session is picked
+    (``requirements.missing_for_submission``), and stores the sessions' total as the requested
+    time: the stars and the values shown say the same.
+    """
+    if not picker["sessions"]:
+        return
+    for name in forms.SLOT_FALLBACK:
+        if name in form:
+            form[name].flags.required = False
+    if "requested_minutes" in form:
+        form.requested_minutes.choices = forms.duration_choices(resource, picker["total"])
+        form.requested_minutes.data = picker["total"]
+
+
 # --- the slot picker --------------------------------------------------------------------------
 
 
 def _parse_date(value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` parameter; ``None`` when absent, malformed or out of range."""
     try:
-        return date.fromisoformat(value) if value else None
+        return dates.parse_day(value) if value else None
     except ValueError:
         return None
 
@@ -778,84 +810,138 @@ def _sessions_editable(resource_request: ResourceRequest | None) -> bool:
     return resource_request is None or resource_request.status == RequestStatus.DRAFT
 
 
+def _kept_sessions(form: forms.RequestForm) -> list[tuple[datetime, datetime]]:
+    """The sessions of other weeks a new request's form carries (``ValueError``: malformed)."""
+    if "kept_sessions" not in form:
+        return []
+    kept = []
+    for value in form.kept_sessions.data:
+        start, end = (availability.parse_cell(part) for part in value.split("|"))
+        kept.append((start, end))
+    return kept
+
+
+def _shown_sessions(
+    form: forms.RequestForm, resource_request: ResourceRequest | None
+) -> list[tuple[datetime, datetime]]:
+    """The chosen sessions as they stand: the draft's, or those a new request's form carries."""
+    if resource_request is not None:
+        return services.requested_sessions(resource_request)
+    if request.method != "POST":
+        return []
+    try:
+        return _kept_sessions(form)
+    except ValueError:
+        return []
+
+
+def _ticked(form: forms.RequestForm) -> set[str]:
+    """The cells ticked in the posted week, as cell keys (malformed values left out)."""
+    ticked = set()
+    for value in form.requested_slots.data:
+        try:
+            ticked.add(availability.parse_cell(value).isoformat())
+        except ValueError:
+            continue
+    return ticked
+
+
 def _picker_context(
     resource: Resource,
     form: forms.RequestForm,
     resource_request: ResourceRequest | None,
     week_start: date | None,
+    chosen: list[tuple[datetime, datetime]] | None = None,
 ) -> dict:
-    """What the slot picker shows: the week grid, ticked cells, chosen sessions, suggestions."""
-    saved = services.requested_sessions(resource_request) if resource_request else []
+    """What the slot picker shows: the week grid, ticked cells, chosen sessions and, for each
+    session that is taken, closed or breaks a rule now, why and the nearest free slots."""
+    editable = _sessions_editable(resource_request)
+    if chosen is None:
+        chosen = _shown_sessions(form, resource_request)
+    problems = []
+    if editable and chosen:
+        problems = availability.session_problems(
+            resource, chosen, request_id=resource_request.id if resource_request else None
+        )
     posted = _posted_week(form) if request.method == "POST" else None
     shown = week_start or posted or _parse_date(request.args.get("week"))
     if shown is None:
+        first = problems[0].start if problems else (chosen[0][0] if chosen else None)
         shown = (
-            saved[0][0].astimezone(zone_of(resource)).date()
-            if saved
+            first.astimezone(zone_of(resource)).date()
+            if first
             else availability.first_bookable_week(resource)
         )
     shown = availability.monday_of(shown)
-    if posted is not None:
-        ticked = set()
-        for value in form.requested_slots.data:
-            try:
-                ticked.add(availability.parse_cell(value).isoformat())
-            except ValueError:
-                continue
-        others = [session for session in saved if not _in_week(resource, session[0], posted)]
-        picked = ticked | availability.cells_of(resource, others)
-    else:
-        picked = availability.cells_of(resource, saved)
-    suggestions = []
-    if resource_request is not None and form.requested_slots.errors and saved:
-        for (start, end), free in availability.conflict_suggestions(resource_request, saved):
-            suggestions.append(
-                {
-                    "taken": _session_text(resource, start, end),
-                    "choices": [
-                        {
-                            "value": f"{start.isoformat()}|{s.isoformat()}|{e.isoformat()}",
-                            "text": _session_text(resource, s, e),
-                        }
-                        for s, e in free
-                    ],
-                }
-            )
+    picked = availability.cells_of(resource, chosen)
+    if posted is not None and form.requested_slots.errors:
+        # The posted week's ticks were refused: show them as posted, beside the reason.
+        others = [session for session in chosen if not _in_week(resource, session[0], posted)]
+        picked = availability.cells_of(resource, others) | _ticked(form)
+    elsewhere = [session for session in chosen if not _in_week(resource, session[0], shown)]
+    troubled = {problem.start for problem in problems}
     return {
-        "editable": _sessions_editable(resource_request),
+        "editable": editable,
+        "new": resource_request is None,
         "week": availability.week(resource, shown, current_user),
         "picked": picked,
         "sessions": [
-            {"key": start.isoformat(), "text": _session_text(resource, start, end)}
-            for start, end in saved
+            {
+                "key": start.isoformat(),
+                "text": _session_text(resource, start, end),
+                "problem": start in troubled,
+            }
+            for start, end in chosen
         ],
-        "suggestions": suggestions,
-        "total": sum(int((end - start).total_seconds() // 60) for start, end in saved),
+        # A new request has no draft to keep the other weeks' sessions: the form carries them.
+        "kept": (
+            [f"{start.isoformat()}|{end.isoformat()}" for start, end in elsewhere]
+            if resource_request is None
+            else []
+        ),
+        "elsewhere": len(elsewhere),
+        "problems": [
+            {
+                "message": problem.message,
+                "choices": [
+                    {
+                        "value": f"{problem.start.isoformat()}|{s.isoformat()}|{e.isoformat()}",
+                        "text": _session_text(resource, s, e),
+                    }
+                    for s, e in problem.suggestions
+                ],
+            }
+            for problem in problems
+        ],
+        "problem_messages": [problem.message for problem in problems],
+        "total": sum(int((end - start).total_seconds() // 60) for start, end in chosen),
     }
 
 
 def _picked_sessions(
     resource: Resource, form: forms.RequestForm, resource_request: ResourceRequest | None
 ) -> list[tuple[datetime, datetime]] | None:
-    """The sessions the posted picker asks for (``None``: leave the saved ones unchanged).
+    """The sessions the posted picker asks for (``None``: leave the chosen ones unchanged).
 
-    Sessions of other weeks stay as saved; the shown week is what is ticked now; then a
-    pressed remove or suggestion button applies. Rule problems are put beside the picker.
+    Sessions of other weeks stay as they were (saved in the draft, or carried by a new
+    request's form); the shown week is what is ticked now; then a pressed remove or suggestion
+    button applies. Rule problems are put beside the picker.
     """
     if "requested_slots" not in form or not _sessions_editable(resource_request):
         return None
     shown = _posted_week(form)
     if shown is None:
         return None
-    saved = services.requested_sessions(resource_request) if resource_request else []
-    starts = []
-    for value in form.requested_slots.data:
-        try:
-            starts.append(availability.parse_cell(value))
-        except ValueError:
-            forms.add_error(form.requested_slots, _("Choose sessions on the calendar."))
-            return None
-    sessions = [session for session in saved if not _in_week(resource, session[0], shown)]
+    try:
+        if resource_request is not None:
+            before = services.requested_sessions(resource_request)
+        else:
+            before = _kept_sessions(form)
+        starts = [availability.parse_cell(value) for value in form.requested_slots.data]
+    except ValueError:
+        forms.add_error(form.requested_slots, _("Choose sessions on the calendar."))
+        return None
+    sessions = [session for session in before if not _in_week(resource, session[0], shown)]
     sessions += availability.merge_cells(resource, starts)
     removed = form.remove_session.data
     if removed:
@@ -877,6 +963,20 @@ def _picked_sessions(
             forms.add_error(form.requested_slots, message)
         return None
     return sessions
+
+
+def _carried_sessions(
+    resource: Resource, form: forms.RequestForm
+) -> list[tuple[datetime, datetime]] | None:
+    """The other weeks' sessions a new request's form carries, if they pass the rules."""
+    if "kept_sessions" not in form or _posted_week(form) is None:
+        return None
+    try:
+        kept = _kept_sessions(form)
+        availability.check_sessions(resource, kept)
+    except (ValueError, availability.PickError):
+        return None
+    return kept
 
 
 def _target_week(resource: Resource, form: forms.RequestForm, sessions) -> date | None:
@@ -907,11 +1007,61 @@ def _attach_problems(form: forms.RequestForm, problems: dict[str, str]) -> dict[
     return document_problems
 
 
+def _unavailable_sessions(resource_request: ResourceRequest) -> list[availability.SessionProblem]:
+    """The draft's sessions that are taken, closed or break a rule now (no suggestions)."""
+    if not _sessions_editable(resource_request):
+        return []
+    return availability.session_problems(
+        resource_request.resource,
+        services.requested_sessions(resource_request),
+        request_id=resource_request.id,
+        suggest=False,
+    )
+
+
+def _session_refusal(
+    resource_request: ResourceRequest, problems: dict[str, str]
+) -> tuple[dict[str, str], str | None]:
+    """Split off a refused session that the picker explains with suggestions.
+
+    Returns the other problems and what to tell the partner instead of "complete the marked
+    fields" (``None`` when no chosen session is unavailable).
+    """
+    if "requested_slots" not in problems:
+        return problems, None
+    unavailable = _unavailable_sessions(resource_request)
+    if not unavailable:
+        return problems, None  # e.g. own sessions overlapping: said beside the picker
+    rest = {key: message for key, message in problems.items() if key != "requested_slots"}
+    resource = resource_request.resource
+    taken = next((problem for problem in unavailable if problem.taken), None)
+    if taken is not None:
+        return rest, _(
+            "Not submitted: %(session)s was just taken by someone else or closed. Choose one "
+            "of the free times suggested below, or another time, then submit again. Everything "
+            "else is saved in draft %(reference)s.",
+            session=_session_text(resource, taken.start, taken.end),
+            reference=resource_request.reference,
+        )
+    first = unavailable[0]
+    return rest, _(
+        "Not submitted: %(session)s can no longer be booked (see why below). Choose one of the "
+        "free times suggested below, or another time, then submit again. Everything else is "
+        "saved in draft %(reference)s.",
+        session=_session_text(resource, first.start, first.end),
+        reference=resource_request.reference,
+    )
+
+
 def _render_incomplete(resource_request: ResourceRequest, refusal: services.IncompleteRequest):
     """The form of a saved request with the submission's problems beside the fields."""
     form = _stored_form(resource_request)
-    document_problems = _attach_problems(form, refusal.problems)
-    flash(_("Not submitted yet: complete the marked fields, then submit again."), "danger")
+    problems, session_message = _session_refusal(resource_request, refusal.problems)
+    document_problems = _attach_problems(form, problems)
+    flash(
+        session_message or _("Not submitted yet: complete the marked fields, then submit again."),
+        "danger",
+    )
     return render_form(
         resource_request.resource,
         form,
@@ -933,6 +1083,72 @@ def _submitted_message(resource_request: ResourceRequest) -> str:
     )
 
 
+def _not_submitted_message(resource_request: ResourceRequest) -> str:
+    return _(
+        "Not submitted: complete the marked fields. Everything else is saved in draft "
+        "%(reference)s.",
+        reference=resource_request.reference,
+    )
+
+
+def _check_url(resource_request: ResourceRequest) -> str:
+    """The draft's form showing what a submission still lacks."""
+    return url_for("requests.edit", reference=resource_request.reference, check=1)
+
+
+# A new form carries a random key; the drafts it created are remembered in the browser's session
+# (the last few), so that posting the same form again updates that draft instead of adding one.
+NEW_DRAFTS_REMEMBERED = 10
+
+
+def _remember_new_draft(form: forms.RequestForm, resource_request: ResourceRequest) -> None:
+    key = form.draft_key.data if "draft_key" in form else None
+    if not key:
+        return
+    remembered = [pair for pair in browser_session.get("new_drafts", []) if pair[0] != key]
+    remembered.append([key, resource_request.reference])
+    browser_session["new_drafts"] = remembered[-NEW_DRAFTS_REMEMBERED:]
+
+
+def _draft_of_key(resource: Resource, key: str) -> ResourceRequest | None:
+    """The current user's request that the new form with ``key`` created, if any."""
+    if not key:
+        return None
+    reference = next(
+        (pair[1] for pair in browser_session.get("new_drafts", []) if pair[0] == key), None
+    )
+    if reference is None:
+        return None
+    return db.session.scalar(
+        select(ResourceRequest).where(
+            ResourceRequest.reference == reference,
+            ResourceRequest.requester_id == current_user.id,
+            ResourceRequest.resource_id == resource.id,
+        )
+    )
+
+
+def _browse_new(resource: Resource, form: forms.RequestForm):
+    """A new request's picker changed week, or a session was removed or replaced.
+
+    Nothing is saved (looking at the calendar must not create a draft): the page comes back
+    with the answers as typed and the sessions carried in the form.
+    """
+    sessions = _picked_sessions(resource, form, None)
+    for field in form:
+        if field.short_name not in forms.PICKER_FIELDS:
+            field.errors = []  # checked when the partner saves or submits
+    if sessions is None:
+        return render_form(resource, form, None, week_start=_posted_week(form))
+    return render_form(
+        resource,
+        form,
+        None,
+        week_start=_target_week(resource, form, sessions),
+        chosen=sessions,
+    )
+
+
 def _save_form(
     resource: Resource, form: forms.RequestForm, resource_request: ResourceRequest | None
 ):
@@ -940,9 +1156,16 @@ def _save_form(
     form.validate()
     if form.csrf_token.errors:
         return render_form(resource, form, resource_request)
+    if resource_request is None and form.picking:
+        return _browse_new(resource, form)
+    creating = resource_request is None
     data = form.valid_data()
     sending = form.sending and not form.picking
     sessions = _picked_sessions(resource, form, resource_request)
+    if sessions is None and creating:
+        sessions = _carried_sessions(resource, form)  # the ticks were refused, not the rest
+    # Input the draft cannot keep (invalid values, refused ticks) must be shown where it was typed.
+    unsaved = any(field.errors for field in form)
     if sending:
         has_sessions = bool(resource_request and resource_request.requested_slots)
         has_sessions = bool(sessions) if sessions is not None else has_sessions
@@ -963,9 +1186,16 @@ def _save_form(
     except services.RequestError as error:
         db.session.rollback()
         _attach_error(form, error)
-        return render_form(resource, form, resource_request)
+        return render_form(resource, form, None if creating else resource_request)
     db.session.commit()
+    if creating:
+        _remember_new_draft(form, resource_request)
     has_errors = any(field.errors for field in form)
+    if has_errors and creating and not unsaved:
+        # Only what a submission needs is missing, and everything posted is in the new draft:
+        # show the problems on the draft's own page, where a reload cannot add another draft.
+        flash(_not_submitted_message(resource_request), "danger")
+        return redirect(_check_url(resource_request))
     if has_errors:
         document_problems = {}
         if sending:
@@ -979,14 +1209,7 @@ def _save_form(
                     if key.startswith("document:") or key in forms.ACCEPTANCES
                 },
             )
-            flash(
-                _(
-                    "Not submitted: complete the marked fields. Everything else is saved in "
-                    "draft %(reference)s.",
-                    reference=resource_request.reference,
-                ),
-                "danger",
-            )
+            flash(_not_submitted_message(resource_request), "danger")
         else:
             flash(
                 _(
@@ -1003,14 +1226,32 @@ def _save_form(
             week_start=_posted_week(form) if "week" in form else None,
         )
     if not sending:
-        if resource_request.status == RequestStatus.DRAFT:
-            saved = _("Draft %(reference)s is saved.", reference=resource_request.reference)
-        else:
-            saved = _(
-                "Your changes to %(reference)s are saved. Resubmit the request when it is ready.",
-                reference=resource_request.reference,
+        unavailable = _unavailable_sessions(resource_request) if sessions is not None else []
+        if unavailable:
+            first = unavailable[0]
+            flash(
+                _(
+                    "Draft %(reference)s is saved, but %(session)s can no longer be booked: "
+                    "see the free times suggested below.",
+                    reference=resource_request.reference,
+                    session=_session_text(resource, first.start, first.end),
+                ),
+                "warning",
             )
-        flash(saved, "success")
+        elif resource_request.status == RequestStatus.DRAFT:
+            flash(
+                _("Draft %(reference)s is saved.", reference=resource_request.reference),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "Your changes to %(reference)s are saved. Resubmit the request when it is "
+                    "ready.",
+                    reference=resource_request.reference,
+                ),
+                "success",
+            )
         shown = _target_week(resource, form, sessions)
         return redirect(
             url_for(
@@ -1029,15 +1270,13 @@ def _save_form(
             done = _submitted_message(resource_request)
     except services.IncompleteRequest as refusal:
         db.session.rollback()
-        document_problems = _attach_problems(form, refusal.problems)
-        flash(
-            _(
-                "Not submitted: complete the marked fields. Everything else is saved in draft "
-                "%(reference)s.",
-                reference=resource_request.reference,
-            ),
-            "danger",
-        )
+        problems, session_message = _session_refusal(resource_request, refusal.problems)
+        flash(session_message or _not_submitted_message(resource_request), "danger")
+        if creating:
+            if "requested_slots" in problems:  # not one the picker explains: say it here
+                flash(problems["requested_slots"], "danger")
+            return redirect(_check_url(resource_request))
+        document_problems = _attach_problems(form, problems)
         return render_form(resource, form, resource_request, document_problems=document_problems)
     except (IllegalTransition, services.RequestError) as refusal:
         db.session.rollback()
@@ -1063,14 +1302,24 @@ def new(resource_code: str):
         resource, data={"payer": organisation.name, "billing_email": organisation.billing_email}
     )
     if request.method == "POST":
+        created = _draft_of_key(resource, request.form.get("draft_key", ""))
+        if created is not None:
+            # This new form was posted before (a reload, or back and submit again): it belongs
+            # to the draft it created.
+            return edit(created.reference)
         return _save_form(resource, form, None)
+    form.draft_key.data = secrets.token_urlsafe(16)
     return render_form(resource, form)
 
 
 @blueprint.route("/<reference>/edit", methods=["GET", "POST"])
 @login_required
 def edit(reference: str):
-    """Edit a draft, or a request sent back for changes (then submitting resubmits it)."""
+    """Edit a draft, or a request sent back for changes (then submitting resubmits it).
+
+    ``?check=1`` shows beside the fields what a submission still lacks (where a failed
+    submission of a new request lands).
+    """
     resource_request = load_visible(reference)
     if not workflow.can_edit(current_user, resource_request):
         if resource_request.requester_id != current_user.id:
@@ -1089,7 +1338,14 @@ def edit(reference: str):
             resubmitting=resource_request.status == RequestStatus.CHANGES_REQUESTED,
         )
         return _save_form(resource_request.resource, form, resource_request)
-    return render_form(resource_request.resource, _stored_form(resource_request), resource_request)
+    form = _stored_form(resource_request)
+    document_problems = {}
+    if request.args.get("check"):
+        missing = requirements.missing_for_submission(resource_request)
+        document_problems = _attach_problems(form, missing)
+    return render_form(
+        resource_request.resource, form, resource_request, document_problems=document_problems
+    )
 
 
 @blueprint.get("/estimate", endpoint="estimate")
