@@ -476,3 +476,30 @@ def test_day_labels_follow_each_language_order(app, factory, bench, client):
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"{day.year}년 {day.month}월 {day.day}일 (화)" in page
+
+
+def test_staff_week_links_each_booking_once_and_offers_no_request_button(
+    app, factory, instrument, client
+):
+    monday = monday_in(2)
+    holder = held(factory, instrument, at(monday, 10), at(monday, 11, 30))
+    other = held(factory, instrument, at(monday, 11, 30), at(monday, 12, 30), confirm=True)
+    url = f"/bookings/{instrument.code}/week?start={monday}"
+    login(client, factory.coordinator().email)
+    page = client.get(url).get_data(as_text=True)
+    # One link per booking (in its first cell); the following cells name it as text.
+    assert page.count(f'href="/requests/{holder.reference}"') == 1
+    assert page.count(f'href="/requests/{other.reference}"') == 1
+    assert page.count(f">{holder.reference}<") == 3
+    assert "the request holding each taken time" in page and "never by whom" not in page
+    assert "Request this" not in page
+    week = availability.week(instrument, monday, factory.coordinator())
+    assert not cell_at(week, monday, 10).continues and cell_at(week, monday, 10, 30).continues
+    assert not cell_at(week, monday, 11, 30).continues  # the next booking starts
+    # Partners and visitors: no names, no links, and the way to request.
+    partner_client = app.test_client()
+    login(partner_client, factory.partner().email)
+    for viewer in (partner_client, app.test_client()):
+        page = viewer.get(url).get_data(as_text=True)
+        assert "never by whom" in page and "Request this" in page
+        assert holder.reference not in page and "/requests/RRC-" not in page

@@ -252,3 +252,70 @@ def test_request_ics_confirmed_only_and_scoped(app, client, factory, instrument)
     manager = factory.partner(organisation=partner.organisation, is_org_manager=True)
     login(manager_client, manager.email)
     assert set(events(manager_client.get(url))) == {f"booking-{confirmed.id}@rrc.ip-korea.org"}
+
+
+def test_resource_subscription_url_works_without_login_for_staff_tokens_only(
+    app, client, factory, instrument
+):
+    partner = factory.partner()
+    day = next_weekday()
+    resource_request = make_request(partner, instrument)
+    held = add_booking(resource_request, at(day, 10), status=BookingStatus.HELD)
+    confirmed = add_booking(resource_request, at(day, 12))
+    cancelled = add_booking(resource_request, at(day, 14), status=BookingStatus.CANCELLED)
+    other_resource = factory.resource(facility=instrument.facility)
+    add_booking(make_request(partner, other_resource), at(day, 10))
+
+    manager = factory.facility_manager(instrument.facility)
+    login(client, manager.email)
+    # Before the personal link exists, the staff pages say how to get one.
+    week = client.get(f"/bookings/{instrument.code}/week").get_data(as_text=True)
+    assert 'id="resource-feed"' in week and "first create your personal calendar link" in week
+    token = create_link(client, manager)
+    subscription = f"/calendar/{token}/resources/INS-CAL-01.ics"
+    for page_url in (
+        f"/bookings/{instrument.code}/week",
+        "/staff/bookings/resources/INS-CAL-01/month",
+    ):
+        page = client.get(page_url).get_data(as_text=True)
+        assert f'value="https://rrc.example.test{subscription}"' in page, page_url
+        assert "regenerating that link on your profile page stops this address" in page
+
+    anonymous = app.test_client()
+    found = events(anonymous.get(subscription))
+    uids = {booking: f"booking-{booking.id}@rrc.ip-korea.org" for booking in (held, confirmed)}
+    assert set(found) == {*uids.values(), f"booking-{cancelled.id}@rrc.ip-korea.org"}
+    assert str(found[uids[held]]["STATUS"]) == "TENTATIVE"
+    assert str(found[f"booking-{cancelled.id}@rrc.ip-korea.org"]["STATUS"]) == "CANCELLED"
+    event = found[uids[confirmed]]
+    assert event.decoded("DTSTART") == at(day, 12)
+    assert resource_request.reference in str(event["SUMMARY"])
+    assert partner.organisation.name in str(event["SUMMARY"])
+    response = anonymous.get(subscription)
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+    # Wrong token, unknown resource: 404.
+    assert anonymous.get(f"/calendar/{token}x/resources/INS-CAL-01.ics").status_code == 404
+    assert anonymous.get(f"/calendar/{token}/resources/NOPE-01.ics").status_code == 404
+    # A partner's personal token opens their own feed, never a resource feed.
+    partner_client = app.test_client()
+    login(partner_client, partner.email)
+    partner_token = create_link(partner_client, partner)
+    assert anonymous.get(f"/calendar/{partner_token}.ics").status_code == 200
+    assert anonymous.get(f"/calendar/{partner_token}/resources/INS-CAL-01.ics").status_code == 404
+    partner_page = partner_client.get(f"/bookings/{instrument.code}/week").get_data(as_text=True)
+    assert (
+        "/resources/INS-CAL-01.ics" not in partner_page and 'id="resource-feed"' not in partner_page
+    )
+
+    # Regenerating the personal link revokes the resource URL built on it.
+    response = post_form(client, "/account/profile", {}, action="/calendar/link/regenerate")
+    assert response.status_code == 302
+    db.session.expire_all()
+    new_token = manager.calendar_token
+    assert anonymous.get(subscription).status_code == 404
+    assert anonymous.get(f"/calendar/{new_token}/resources/INS-CAL-01.ics").status_code == 200
+    # A staff account that is suspended stops too.
+    manager.status = "suspended"
+    db.session.commit()
+    assert anonymous.get(f"/calendar/{new_token}/resources/INS-CAL-01.ics").status_code == 404

@@ -52,13 +52,18 @@ class CellState(enum.StrEnum):
 
 @dataclass
 class Cell:
-    """One slot of the grid: ``[start, end)`` in UTC, its state and (staff only) who holds it."""
+    """One slot of the grid: ``[start, end)`` in UTC, its state and (staff only) who holds it.
+
+    ``continues`` is true when the cell above holds the same booking (staff pages link the
+    reference once per booking and day, not in every cell).
+    """
 
     start: datetime
     end: datetime
     local_start: datetime
     state: CellState
     reference: str | None = None
+    continues: bool = False
 
     @property
     def key(self) -> str:
@@ -190,7 +195,7 @@ def _week_closures(resource: Resource, start: datetime, end: datetime) -> list[t
     )
 
 
-def _sees_who(viewer: User | None) -> bool:
+def sees_who(viewer: User | None) -> bool:
     """Approved staff may see which request holds a slot; partners and visitors never."""
     return bool(
         viewer is not None
@@ -219,16 +224,19 @@ def week(
     buffer = timedelta(minutes=resource.buffer_minutes or 0)
     earliest = now + timedelta(hours=resource.min_notice_hours or 0)
     windows = {day: opening_window(resource, day) for day in days}
-    staff = _sees_who(viewer)
+    staff = sees_who(viewer)
     length = timedelta(minutes=step)
+    above: dict[date, object] = {}  # per day, the booking row holding the cell above
     for wall in _rows_of(resource, days, step):
         cells = []
         for day in days:
+            holder = None
             local = _local_cell(day, wall, zone)
             if local is None:  # skipped by a DST change: show it closed for booking
                 skipped = datetime.combine(day, wall, tzinfo=zone)
                 start = skipped.astimezone(UTC)
                 cells.append(Cell(start, start + length, skipped, CellState.OUTSIDE))
+                above[day] = None
                 continue
             start = local.astimezone(UTC)
             end = start + length
@@ -250,9 +258,12 @@ def week(
                 if holder is not None:
                     confirmed = holder.status == BookingStatus.CONFIRMED
                     cell.state = CellState.BOOKED if confirmed else CellState.HELD
-                    cell.reference = holder.reference if staff else None
+                    if staff:
+                        cell.reference = holder.reference
+                        cell.continues = above.get(day) is holder
                 elif start < earliest:
                     cell.state = CellState.TOO_SOON
+            above[day] = holder
             cells.append(cell)
         result.rows.append(Row(time=wall, cells=cells))
     return result

@@ -163,6 +163,28 @@ def user_by_calendar_token(token: str) -> User | None:
     )
 
 
+def can_follow_resource(user: User, resource: Resource) -> bool:
+    """Whether ``user`` may subscribe to ``resource``'s staff feed: active staff, who see every
+    request and so every booking (the same rule as the resource's logged-in feed)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_staff
+        and user.is_approved
+        and resource is not None
+    )
+
+
+def resource_feed_url(user: User, resource: Resource) -> str | None:
+    """The secret subscription URL of ``resource``'s feed for ``user``: built on the user's personal
+    calendar token, so regenerating that link revokes it too. ``None`` when the user has no
+    token yet or may not follow the resource."""
+    if not can_follow_resource(user, resource) or not user.calendar_token:
+        return None
+    return absolute_url(
+        "feeds.resource_subscription", token=user.calendar_token, code=resource.code
+    )
+
+
 def personal_calendar(user: User, now: datetime | None = None) -> bytes:
     """The personal feed of ``user``."""
     with force_locale(user.locale or "en"):

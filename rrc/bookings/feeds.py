@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from rrc.auth.decorators import staff_required
 from rrc.bookings import calendar
@@ -35,6 +36,7 @@ def _calendar_link_helpers() -> dict:
     return {
         "calendar_link_form": calendar_link_form,
         "personal_feed_url": calendar.personal_feed_url,
+        "resource_feed_url": calendar.resource_feed_url,
     }
 
 
@@ -47,12 +49,38 @@ def personal(token: str):
     return _ics(calendar.personal_calendar(user), "rrc-bookings.ics")
 
 
+def _resource_or_404(code: str) -> Resource:
+    found = db.session.scalar(
+        select(Resource).options(selectinload(Resource.facility)).where(Resource.code == code)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@blueprint.get("/<token>/resources/<code>.ics")
+def resource_subscription(token: str, code: str):
+    """A resource's staff feed at a secret URL (no login, for calendar applications).
+
+    The token is the staff member's personal calendar token: regenerating the personal link
+    revokes this URL too. A wrong token, a partner's token, or a staff member who may not
+    follow the resource all get 404.
+    """
+    user = calendar.user_by_calendar_token(token)
+    if user is None:
+        abort(404)
+    found = _resource_or_404(code)
+    if not calendar.can_follow_resource(user, found):
+        abort(404)
+    return _ics(calendar.resource_calendar(found), f"{found.code}.ics")
+
+
 @blueprint.get("/resource/<code>.ics")
 @staff_required
 def resource(code: str):
-    """All active bookings of one resource, for any active staff member."""
-    found = db.session.scalar(select(Resource).where(Resource.code == code))
-    if found is None:
+    """All active bookings of one resource, for any active staff member who is logged in."""
+    found = _resource_or_404(code)
+    if not calendar.can_follow_resource(current_user, found):
         abort(404)
     return _ics(calendar.resource_calendar(found), f"{found.code}.ics")
 

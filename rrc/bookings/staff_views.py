@@ -1,8 +1,10 @@
-"""Staff booking operations: move a booking, close it as completed or no-show."""
+"""Staff booking pages: a resource's month overview; move a booking, close it as completed or
+no-show."""
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +15,7 @@ from wtforms import DateTimeLocalField
 from wtforms.validators import InputRequired
 
 from rrc.auth.decorators import capability_required
+from rrc.bookings import month as months
 from rrc.bookings import services as bookings
 from rrc.bookings import staff
 from rrc.catalogue.permissions import editable_facility_condition
@@ -20,7 +23,15 @@ from rrc.extensions import db
 from rrc.forms import EmptyForm
 from rrc.i18n import datetime_in_zone
 from rrc.labels import label
-from rrc.models import Booking, BookingStatus, Capability, Facility, Resource, ResourceRequest
+from rrc.models import (
+    Booking,
+    BookingMode,
+    BookingStatus,
+    Capability,
+    Facility,
+    Resource,
+    ResourceRequest,
+)
 from rrc.requests.forms import add_error
 
 blueprint = Blueprint("booking_staff", __name__, url_prefix="/staff/bookings")
@@ -77,6 +88,50 @@ def _booking_or_404(booking_id: int) -> Booking:
     if booking is None or not staff.can_operate(current_user, booking):
         abort(404)
     return booking
+
+
+def _managed_resource_or_404(code: str) -> Resource:
+    """A slot resource of a facility whose schedule the current user runs, else 404."""
+    resource = db.session.scalar(
+        select(Resource)
+        .join(Facility, Resource.facility_id == Facility.id)
+        .options(selectinload(Resource.facility))
+        .where(Resource.code == code, editable_facility_condition(current_user))
+    )
+    if resource is None or resource.booking_mode != BookingMode.SLOT:
+        abort(404)
+    return resource
+
+
+@blueprint.get("/resources/<code>/month")
+@capability_required(*BOOKING_STAFF)
+def month(code: str):
+    """A month of one resource: each day's bookings (with their requests) and closures."""
+    resource = _managed_resource_or_404(code)
+    value = request.args.get("month", "")
+    if value:
+        try:
+            first = months.parse_month(value)
+        except ValueError:
+            abort(400)
+    else:
+        first = months.current_month(resource)
+    overview = months.month(resource, first)
+    return render_template(
+        "bookings_staff/month.html",
+        resource=resource,
+        name=resource.localized("name", str(get_locale())),
+        month=overview,
+        weekday_names=months.weekday_names(),
+        month_label=months.month_label,
+        week_label=_week_label,
+        public=resource.active and resource.facility.active,
+        month_range=(f"{months.FIRST_MONTH:%Y-%m}", f"{months.LAST_MONTH:%Y-%m}"),
+    )
+
+
+def _week_label(monday) -> str:
+    return _("Week of %(day)s", day=months.short_day_label(monday))
 
 
 def _request_url(booking: Booking) -> str:

@@ -1,12 +1,13 @@
-"""Public availability of slot resources: the week view (busy or free, never who)."""
+"""Public availability of slot resources: the week view (busy or free; who, to staff only)."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
 from rrc.bookings import availability
+from rrc.catalogue.permissions import can_edit_resource
 from rrc.catalogue.search import public_resource
 from rrc.models import BookingMode
 
@@ -31,9 +32,18 @@ def week(resource_code: str):
         abort(404)
     start = requested_week(request.args.get("start"), availability.first_bookable_week(resource))
     grid = availability.week(resource, start, current_user)
+    month_url = None
+    if can_edit_resource(current_user, resource):
+        # The month of the week's Thursday: the month most of the week belongs to.
+        thursday = grid.start + timedelta(days=3)
+        month_url = url_for(
+            "booking_staff.month", code=resource.code, month=thursday.strftime("%Y-%m")
+        )
     return render_template(
         "bookings/week.html",
         resource=resource,
         name=resource.localized("name", str(get_locale())),
         week=grid,
+        staff_view=availability.sees_who(current_user),
+        month_url=month_url,
     )
