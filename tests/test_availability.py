@@ -470,9 +470,8 @@ def test_day_labels_follow_each_language_order(app, factory, bench, client):
     assert f"{day.month}월 {day.day}일 (화)</th>" in week_page
     assert f"화, {day.month}월 {day.day}<" not in week_page
     url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
-    response = post_form(
-        client, url, form_data(slot=cells(day, (10, 0), (10, 30)), week=monday.isoformat())
-    )
+    picked = cells(day, (10, 0), (10, 30))
+    response = post_form(client, url, form_data(slot=picked, week=monday.isoformat(), **SAVE))
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"{day.year}년 {day.month}월 {day.day}일 (화)" in page
