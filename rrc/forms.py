@@ -4,8 +4,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
+from rrc import dates
 from rrc.i18n import LANGUAGE_NAMES, common_timezones
 
 # CLDR territory codes that are not countries (unions, pseudo-locales, "unknown").
@@ -60,6 +61,22 @@ def email_field(label=None) -> StringField:
         ],
         render_kw={"autocomplete": "email", "type": "email"},
     )
+
+
+def within_calendar(form, field) -> None:
+    """WTForms validator: a date (or date and time) the portal works with (``rrc.dates``)."""
+    value = field.data
+    if value is None:
+        return
+    day = value.date() if hasattr(value, "date") else value
+    if not dates.in_range(day):
+        raise ValidationError(
+            _l(
+                "Enter a date between %(first)s and %(last)s.",
+                first=dates.FIRST_DAY.isoformat(),
+                last=dates.LAST_DAY.isoformat(),
+            )
+        )
 
 
 class EmptyForm(FlaskForm):

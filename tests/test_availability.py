@@ -304,20 +304,67 @@ def test_week_navigation_keeps_the_picks_and_sessions_can_be_removed(factory, be
         client,
         url,
         form_data(
-            slot=cells(first, (9, 0), (9, 30)), week=first.isoformat(), show_week=second.isoformat()
+            slot=cells(first, (9, 0), (9, 30)),
+            week=first.isoformat(),
+            show_week=second.isoformat(),
+            title="Looking around",
+        ),
+    )
+    # Looking at another week of a new request creates no draft: the page carries everything.
+    assert response.status_code == 200
+    assert the_request() is None
+    page = response.get_data(as_text=True)
+    assert f'name="week" value="{second.isoformat()}"' in page
+    kept = f"{at(first, 9).isoformat()}|{at(first, 10).isoformat()}"
+    assert f'name="session" value="{kept}"' in page
+    assert 'name="remove_session"' in page and "09:00 to 10:00" in page
+    assert 'value="Looking around"' in page
+    assert "nothing is saved until you save the draft or submit" in page
+    assert "Please correct the fields marked below." not in page
+    thursday = second + timedelta(days=3)
+    # Removing a carried session does not create a draft either.
+    response = post_form(
+        client,
+        url,
+        form_data(session=[kept], week=second.isoformat(), remove_session=at(first, 9).isoformat()),
+    )
+    assert response.status_code == 200 and the_request() is None
+    assert 'name="session"' not in response.get_data(as_text=True)
+    # Saving from the second week keeps the carried session of the first.
+    response = post_form(
+        client,
+        url,
+        form_data(
+            session=[kept],
+            slot=cells(thursday, (16, 0), (16, 30), (17, 0)),
+            week=second.isoformat(),
+            **SAVE,
         ),
     )
     assert response.status_code == 302
     resource_request = the_request()
+    assert response.headers["Location"] == (
+        f"/requests/{resource_request.reference}/edit?week={second.isoformat()}"
+    )
+    assert db.session.scalar(select(func.count(ResourceRequest.id))) == 1
+    assert resource_request.requested_minutes == 150
     edit_url = f"/requests/{resource_request.reference}/edit?week={second.isoformat()}"
-    assert response.headers["Location"] == edit_url
-    assert resource_request.requested_slots == [
-        {"start": at(first, 9).isoformat(), "end": at(first, 10).isoformat()}
-    ]
-    page = client.get(edit_url).get_data(as_text=True)
-    assert f'name="week" value="{second.isoformat()}"' in page
-    assert 'name="remove_session"' in page and "09:00 to 10:00" in page
     thursday = second + timedelta(days=3)
+    # On a draft, changing the week saves the ticks of the week left.
+    friday = second + timedelta(days=4)
+    response = post_form(
+        client,
+        edit_url,
+        form_data(
+            slot=cells(thursday, (16, 0), (16, 30), (17, 0)) + cells(friday, (9, 0), (9, 30)),
+            week=second.isoformat(),
+            show_week=first.isoformat(),
+        ),
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"edit?week={first.isoformat()}")
+    assert len(the_request().requested_slots) == 3
+    assert the_request().requested_minutes == 210
     response = post_form(
         client,
         edit_url,
@@ -359,11 +406,32 @@ def test_a_taken_slot_comes_back_with_suggestions(factory, bench, client):
     draft = the_request()
     held(factory, bench, at(tuesday, 10), at(tuesday, 11))  # someone else is quicker
     edit_url = f"/requests/{draft.reference}/edit?week={monday.isoformat()}"
+    suggestion = f"{at(tuesday, 10).isoformat()}|{at(tuesday, 11).isoformat()}|"
+    # Re-opening the draft says so at once, with the nearest free times; so does saving it.
+    for response in (
+        client.get(edit_url),
+        client.get(f"/requests/{draft.reference}/edit"),  # opens on the session's week
+        post_form(
+            client,
+            edit_url,
+            form_data(slot=picked, week=monday.isoformat(), **SAVE),
+            follow_redirects=True,
+        ),
+    ):
+        page = response.get_data(as_text=True)
+        assert 'id="session-problems"' in page and "is just taken or closed" in page
+        assert f'name="pick_suggestion" value="{suggestion}' in page
+        assert "No longer available" in page
+    assert "can no longer be booked: see the free times suggested below" in page
+    assert the_request(draft.reference).status == RequestStatus.DRAFT
     response = post_form(client, edit_url, form_data(slot=picked, week=monday.isoformat(), **SEND))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "just taken" in page and 'id="slot-error"' in page
-    suggestion = f"{at(tuesday, 10).isoformat()}|{at(tuesday, 11).isoformat()}|"
+    # The only problem is the taken session: the page says that, not "complete the fields".
+    assert "was just taken by someone else or closed" in page
+    assert "Not submitted: complete the marked fields" not in page
+    assert "Please correct the fields marked below." not in page
+    assert 'id="slot-error"' not in page and 'id="session-problems"' in page
     assert f'name="pick_suggestion" value="{suggestion}' in page
     assert the_request(draft.reference).status == RequestStatus.DRAFT
     response = post_form(
@@ -502,3 +570,213 @@ def test_staff_week_links_each_booking_once_and_offers_no_request_button(
         page = viewer.get(url).get_data(as_text=True)
         assert "never by whom" in page and "Request this" in page
         assert holder.reference not in page and "/requests/RRC-" not in page
+
+
+# --- the reviewer's walk through the partner's form -----------------------------------------
+
+EXTREME_DAYS = ("0001-01-01", "9999-12-31", "1899-12-31", "3000-01-01")
+
+
+@pytest.mark.parametrize("day", EXTREME_DAYS)
+def test_extreme_dates_are_a_bad_request_or_ignored_never_a_500(factory, bench, client, day):
+    partner = factory.partner()
+    # The week view: 400, like a malformed date.
+    assert client.get(f"/bookings/{bench.code}/week?start={day}").status_code == 400
+    login(client, partner.email)
+    default = f'name="week" value="{availability.first_bookable_week(bench).isoformat()}"'
+    # The form falls back to the first bookable week, as it does for garbage.
+    page = client.get(f"/requests/new/{bench.code}?week={day}").get_data(as_text=True)
+    assert default in page
+    url = f"/requests/new/{bench.code}"
+    monday = monday_in(2).isoformat()
+    low, high = f"{day}T00:00:00+09:00", f"{day}T23:30:00-09:00"
+    for posted in (
+        {"show_week": day, "week": monday},
+        {"show_week": monday, "week": day},
+        {"slot": [low], "week": monday, "show_week": monday},
+        {"slot": [high], "week": monday, "show_week": monday},
+        {"session": [f"{low}|{high}"], "week": monday, "show_week": monday},
+        {"pick_suggestion": f"{low}|{low}|{high}", "week": monday},
+        {"remove_session": low, "week": monday},
+    ):
+        response = post_form(client, url, form_data(**posted))
+        assert response.status_code == 200, posted
+        assert the_request() is None  # browsing a new request saves nothing
+    response = post_form(client, url, form_data(slot=[low], week=monday, **SAVE))
+    assert response.status_code == 200
+    assert "Choose sessions on the calendar." in response.get_data(as_text=True)
+    draft = the_request()
+    page = client.get(f"/requests/{draft.reference}/edit?week={day}").get_data(as_text=True)
+    assert default in page
+    response = post_form(
+        client,
+        f"/requests/{draft.reference}/edit",
+        form_data(week=day, show_week=day, **SAVE),
+    )
+    assert response.status_code == 302 and day not in response.headers["Location"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_extreme_dates_in_staff_filters_and_forms_are_refused_beside_the_field(
+    factory, bench, client, day
+):
+    login(client, factory.admin().email)
+    for url in (f"/admin/audit?date_from={day}", f"/admin/audit?date_to={day}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "Enter a date between 1900-01-01 and 2999-12-31." in response.get_data(as_text=True)
+    closures = f"/staff/catalogue/facilities/{bench.facility_id}/closures"
+    response = post_form(
+        client,
+        closures,
+        {"scope": "", "starts_at": f"{day}T00:00", "ends_at": f"{day}T05:00", "reason": "x"},
+    )
+    assert response.status_code == 200
+    assert "Enter a date between 1900-01-01 and 2999-12-31." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Closure.id))) == 0
+
+
+def test_cells_beyond_the_maximum_advance_cannot_be_picked(factory, bench, client):
+    now = utcnow()
+    latest = now + timedelta(days=bench.max_advance_days)
+    last_day = latest.astimezone(SEOUL).date()
+    week = availability.week(bench, last_day, None, now=now)
+    cells_of_week = [cell for row in week.rows for cell in row.cells]
+    assert any(cell.state == availability.CellState.TOO_FAR for cell in cells_of_week)
+    for cell in cells_of_week:
+        if cell.state == availability.CellState.FREE:
+            assert now + timedelta(hours=bench.min_notice_hours) <= cell.start <= latest
+        if cell.start > latest and cell.state != availability.CellState.OUTSIDE:
+            assert cell.state == availability.CellState.TOO_FAR
+    far = next(cell for cell in cells_of_week if cell.state == availability.CellState.TOO_FAR)
+    partner = factory.partner()
+    login(client, partner.email)
+    page = client.get(f"/requests/new/{bench.code}?week={last_day.isoformat()}").get_data(
+        as_text=True
+    )
+    assert f'value="{far.key}"' not in page  # no checkbox
+    assert "Not bookable yet" in page
+    reason = "Further ahead than this resource can be booked (at most 60 days in advance)."
+    assert f'<span class="visually-hidden"> ({reason})</span>' in page  # read out in the cell
+    assert reason in page.split("week-legend")[1]  # and in the legend
+    public = client.get(f"/bookings/{bench.code}/week?start={last_day}").get_data(as_text=True)
+    assert "Not bookable yet" in public and reason in public
+
+
+def test_a_draft_session_that_now_breaks_a_rule_or_is_closed_is_marked(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    draft = requests.create_draft(partner, bench, form_data())
+    # Picked when still allowed: one session now inside the minimum notice, one closed since.
+    soon = utcnow().astimezone(SEOUL).replace(minute=0, second=0, microsecond=0)
+    soon = soon.astimezone(UTC) + timedelta(hours=2)
+    draft.requested_slots = [
+        {"start": soon.isoformat(), "end": (soon + timedelta(hours=1)).isoformat()},
+        {"start": at(tuesday, 10).isoformat(), "end": at(tuesday, 11).isoformat()},
+    ]
+    db.session.add(
+        Closure(
+            resource_id=bench.id,
+            starts_at=at(tuesday, 9),
+            ends_at=at(tuesday, 12),
+            reason="Laser service",
+        )
+    )
+    db.session.commit()
+    page = client.get(f"/requests/{draft.reference}/edit").get_data(as_text=True)
+    assert page.count("No longer available") == 2
+    assert "Book at least 24 hours ahead" in page
+    assert f"{at(tuesday, 10).astimezone(SEOUL):%Y-%m-%d %H:%M} to 11:00 is just taken" in page
+    # Each comes with the nearest free times of the same length, after the notice.
+    values = re.findall(r'name="pick_suggestion" value="([^"]+)"', page)
+    starts = [availability.parse_cell(value.split("|")[1]) for value in values]
+    assert starts and all(start >= utcnow() + timedelta(hours=24) for start in starts)
+    assert any(value.startswith(at(tuesday, 10).isoformat()) for value in values)
+
+
+def test_a_new_request_whose_session_is_taken_at_submission(factory, bench, client):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    page = client.get(url).get_data(as_text=True)
+    held(factory, bench, at(tuesday, 10), at(tuesday, 11))  # taken while the partner fills in
+    payload = {
+        **dict(re.findall(r'name="(csrf_token|draft_key)" type="hidden" value="([^"]+)"', page)),
+        **form_data(slot=cells(tuesday, (10, 0), (10, 30)), week=monday.isoformat(), **SEND),
+    }
+    response = client.post(url, data=payload)
+    draft = next(
+        request
+        for request in db.session.scalars(select(ResourceRequest)).all()
+        if request.requester_id == partner.id
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/requests/{draft.reference}/edit?check=1"
+    assert draft.status == RequestStatus.DRAFT
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "was just taken by someone else or closed" in page
+    assert "Not submitted: complete the marked fields" not in page
+    assert "Please correct the fields marked below." not in page
+    assert 'id="session-problems"' in page and 'name="pick_suggestion"' in page
+    # Posting the same new form again (a reload) reaches that draft: no second one.
+    again = client.post(url, data=payload)
+    assert again.status_code == 200
+    mine = [r for r in db.session.scalars(select(ResourceRequest)) if r.requester_id == partner.id]
+    assert len(mine) == 1
+
+
+def test_the_time_request_is_optional_and_shows_the_total_once_sessions_are_picked(
+    factory, bench, client
+):
+    partner = factory.partner()
+    login(client, partner.email)
+    monday = monday_in(2)
+    tuesday = monday + timedelta(days=1)
+    url = f"/requests/new/{bench.code}?week={monday.isoformat()}"
+    star = r'for="{}">[^<]*</label> <span class="text-danger" aria-hidden="true">\*</span>'
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(star.format("requested_minutes"), page)
+    assert re.search(star.format("preferred_dates"), page)
+    assert re.search(star.format("usage_mode"), page)
+    # Sessions picked (carried through a week change of a new request): no stars, the total.
+    response = post_form(
+        client,
+        url,
+        form_data(
+            slot=cells(tuesday, (10, 0), (10, 30)),
+            week=monday.isoformat(),
+            show_week=(monday + timedelta(days=7)).isoformat(),
+            requested_minutes="",
+        ),
+    )
+    page = response.get_data(as_text=True)
+    assert not re.search(star.format("requested_minutes"), page)
+    assert not re.search(star.format("preferred_dates"), page)
+    assert re.search(star.format("usage_mode"), page)
+    assert '<option selected value="60">1 h</option>' in page
+    # A draft re-rendered with an error elsewhere keeps showing the sessions' total.
+    response = post_form(
+        client, url, form_data(slot=cells(tuesday, (10, 0), (10, 30)), week=monday.isoformat())
+    )
+    edit_url = response.headers["Location"]
+    response = post_form(
+        client,
+        edit_url,
+        form_data(
+            slot=cells(tuesday, (10, 0), (10, 30), (11, 0)),
+            week=monday.isoformat(),
+            billing_email="not-an-email",
+            requested_minutes="",
+            **SEND,
+        ),
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Enter a valid e-mail address." in page
+    assert '<option selected value="90">1 h 30 min</option>' in page
+    assert not re.search(star.format("requested_minutes"), page)
+    assert 'id="requested_minutes-error"' not in page and 'id="preferred_dates-error"' not in page

@@ -22,7 +22,16 @@ from rrc.models import (
     UserStatus,
 )
 from rrc.requests import requirements, services
-from tests.conftest import COMMON, PDF, csrf_tokens, full_draft, login, post_form
+from tests.conftest import (
+    BIOSAFETY,
+    COMMON,
+    MATERIAL,
+    PDF,
+    csrf_tokens,
+    full_draft,
+    login,
+    post_form,
+)
 
 FORM_DATA = {
     "title": "Antiviral screen",
@@ -364,6 +373,68 @@ def test_submit_with_missing_fields_keeps_input_and_stays_draft(cast, pathogen, 
     assert draft.billing_email == cast["requester"].organisation.billing_email  # bad one not saved
     # The re-rendered form now posts to the draft, so a second try does not create another one.
     assert f'action="/requests/{draft.reference}/edit"' in html
+
+
+def new_form_payload(client, url: str) -> dict:
+    """The hidden fields of a freshly opened new-request form (CSRF token and draft key)."""
+    html = html_of(client.get(url))
+    fields = dict(re.findall(r'name="(csrf_token|draft_key)" type="hidden" value="([^"]+)"', html))
+    assert set(fields) == {"csrf_token", "draft_key"}
+    return fields
+
+
+def test_a_failed_submission_of_a_new_request_lands_on_the_draft_and_a_reload_adds_none(
+    cast, pathogen, client_for
+):
+    client = client_for(cast["requester"])
+    url = f"/requests/new/{pathogen.code}"
+    # Everything valid but the IBC document, which can only be uploaded to a saved draft.
+    payload = {**new_form_payload(client, url), **FORM_DATA, **SEND}
+    response = client.post(url, data=payload)
+    (draft,) = db.session.scalars(select(ResourceRequest)).all()
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/requests/{draft.reference}/edit?check=1"
+    html = html_of(client.get(response.headers["Location"]))
+    assert "Not submitted: complete the marked fields" in html
+    assert f"saved in draft {draft.reference}" in html
+    assert 'id="document-ibc_approval-error"' in html
+    assert 'value="Antiviral screen"' in html  # the answers are in the draft
+    # The browser's history still holds the new form's POST: sending it again (a reload, or
+    # back and submit) reaches the same draft instead of creating another one.
+    for _attempt in range(2):
+        again = client.post(url, data=payload)
+        assert again.status_code == 200
+        assert 'id="document-ibc_approval-error"' in html_of(again)
+    assert db.session.scalar(select(func.count(ResourceRequest.id))) == 1
+    # A form opened afresh is a new request.
+    response = client.post(url, data={**new_form_payload(client, url), **FORM_DATA, **SAVE})
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count(ResourceRequest.id))) == 2
+
+
+def test_reloading_a_new_form_with_invalid_input_adds_no_draft(cast, pathogen, client_for):
+    client = client_for(cast["requester"])
+    url = f"/requests/new/{pathogen.code}"
+    payload = {**new_form_payload(client, url), "title": "Half done", "billing_email": "nope"}
+    for title, button in (("Half done", SEND), ("Half done", SEND), ("Renamed", SAVE)):
+        response = client.post(url, data={**payload, "title": title, **button})
+        assert response.status_code == 200  # the invalid input is shown where it was typed
+        html = html_of(response)
+        assert 'value="nope"' in html and "Enter a valid e-mail address." in html
+    (draft,) = db.session.scalars(select(ResourceRequest)).all()
+    assert draft.title == "Renamed"
+    # Once that draft is submitted, posting the old form again changes nothing and adds nothing.
+    partner = cast["requester"]
+    services.update_draft(partner, draft, {**COMMON, **BIOSAFETY, **MATERIAL})
+    services.add_attachment(partner, draft, PDF, "ibc.pdf", DocumentType.IBC_APPROVAL)
+    services.submit(partner, draft)
+    db.session.commit()
+    response = client.post(url, data={**payload, "title": "Too late", **SAVE})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/requests/{draft.reference}")
+    draft = reload(draft)
+    assert draft.title == "Antiviral screen" and draft.status == RequestStatus.IN_REVIEW
+    assert db.session.scalar(select(func.count(ResourceRequest.id))) == 1
 
 
 def test_bsl3_request_without_ibc_number_is_refused_through_the_view(cast, pathogen, client_for):

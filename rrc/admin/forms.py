@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from rrc.forms import blank_choice, email_field, language_choices
+from rrc.forms import blank_choice, email_field, language_choices, within_calendar
 from rrc.labels import choices
 from rrc.models import Capability, OutboxStatus, UserKind, UserStatus
 
@@ -80,5 +80,5 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField(_l("Action starts with"), validators=[Optional(), Length(max=64)])
     actor = StringField(_l("Actor e-mail"), validators=[Optional(), Length(max=254)])
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional(), within_calendar])
+    date_to = DateField(_l("To"), validators=[Optional(), within_calendar])

@@ -7,6 +7,7 @@ the active bookings, one for the closures.
 """
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -18,11 +19,13 @@ from sqlalchemy import or_, select
 from rrc.bookings.services import (
     RuleViolation,
     check_rules,
+    conflict_message,
     free_slots_near,
     opening_window,
     overlapping,
     zone_of,
 )
+from rrc.dates import in_range
 from rrc.extensions import db
 from rrc.models import (
     ACTIVE_STATUSES,
@@ -48,6 +51,7 @@ class CellState(enum.StrEnum):
     CLOSED = "closed"
     OUTSIDE = "outside"
     TOO_SOON = "too_soon"
+    TOO_FAR = "too_far"
 
 
 @dataclass
@@ -223,6 +227,7 @@ def week(
     closures = _week_closures(resource, period_start, period_end)
     buffer = timedelta(minutes=resource.buffer_minutes or 0)
     earliest = now + timedelta(hours=resource.min_notice_hours or 0)
+    latest = now + timedelta(days=resource.max_advance_days)
     windows = {day: opening_window(resource, day) for day in days}
     staff = sees_who(viewer)
     length = timedelta(minutes=step)
@@ -263,6 +268,8 @@ def week(
                         cell.continues = above.get(day) is holder
                 elif start < earliest:
                     cell.state = CellState.TOO_SOON
+                elif start > latest:  # the rule of check_rules: a start after it is refused
+                    cell.state = CellState.TOO_FAR
             above[day] = holder
             cells.append(cell)
         result.rows.append(Row(time=wall, cells=cells))
@@ -281,10 +288,16 @@ class PickError(Exception):
 
 
 def parse_cell(value: str) -> datetime:
-    """A picked cell's UTC start from its checkbox value (``ValueError`` when malformed)."""
+    """A picked cell's UTC start from its checkbox value (``ValueError`` when malformed).
+
+    Times outside :mod:`rrc.dates`' range are malformed too: converting or extending them
+    would leave Python's dates.
+    """
     moment = datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
         raise ValueError("naive time")
+    if not in_range(moment.date()):
+        raise ValueError("out of range")
     return moment.astimezone(UTC)
 
 
@@ -332,6 +345,10 @@ def check_sessions(
             messages.append(
                 _("Session from %(start)s: %(problem)s", start=local, problem=violation.message)
             )
+    buffer = timedelta(minutes=resource.buffer_minutes or 0)
+    ordered = sorted(sessions)
+    if any(later[0] < earlier[1] + buffer for earlier, later in itertools.pairwise(ordered)):
+        messages.append(_("Your sessions overlap each other."))  # as the submission would say
     if messages:
         raise PickError(messages)
 
@@ -362,17 +379,68 @@ def choose_sessions(
     db.session.flush()
 
 
-def conflict_suggestions(
-    resource_request: ResourceRequest,
+@dataclass
+class SessionProblem:
+    """A chosen session that cannot be booked as it stands, and the nearest free slots instead."""
+
+    start: datetime
+    end: datetime
+    message: str
+    taken: bool  # booked by someone else or closed; otherwise it breaks a booking rule now
+    suggestions: list[tuple[datetime, datetime]]
+
+
+def _free_after_notice(
+    resource: Resource, start: datetime, end: datetime, now: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The nearest free slots like ``[start, end)``, from the minimum notice on if it is later."""
+    step = timedelta(minutes=resource.slot_granularity_minutes or 30)
+    earliest = now + timedelta(hours=resource.min_notice_hours or 0)
+    origin = start
+    if origin < earliest:  # stay on the session's grid: whole steps forward
+        origin += ((earliest - origin) // step) * step
+    return free_slots_near(resource, origin, origin + (end - start), now)
+
+
+def session_problems(
+    resource: Resource,
     sessions: list[tuple[datetime, datetime]],
+    *,
+    request_id: int | None = None,
+    suggest: bool = True,
     now: datetime | None = None,
-) -> list[tuple[tuple[datetime, datetime], list[tuple[datetime, datetime]]]]:
-    """For each session that is taken or closed, the nearest free slots of the same length."""
+) -> list[SessionProblem]:
+    """The chosen sessions that are taken, closed or break a rule now, with free slots instead.
+
+    A draft's sessions are not held: between picking and submitting, someone else may book
+    them, a closure may cover them or the minimum notice may pass. The messages are those a
+    submission or a save would give. Bookings of ``request_id`` itself are not a conflict.
+    ``suggest=False`` skips the search for free slots (when only the problems matter).
+    """
     now = now or utcnow()
-    resource = resource_request.resource
-    taken = []
+    zone = zone_of(resource)
+    problems = []
     for start, end in sessions:
+        try:
+            check_rules(resource, start, end, now)
+        except RuleViolation as violation:
+            message = _(
+                "Session from %(start)s: %(problem)s",
+                start=start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                problem=violation.message,
+            )
+            suggestions = _free_after_notice(resource, start, end, now) if suggest else []
+            problems.append(SessionProblem(start, end, message, False, suggestions))
+            continue
         bookings, closures = overlapping(resource, start, end)
-        if any(booking.request_id != resource_request.id for booking in bookings) or closures:
-            taken.append(((start, end), free_slots_near(resource, start, end, now)))
-    return taken
+        if closures or any(booking.request_id != request_id for booking in bookings):
+            problems.append(
+                SessionProblem(
+                    start,
+                    end,
+                    conflict_message(resource, start, end),
+                    True,
+                    free_slots_near(resource, start, end, now) if suggest else [],
+                )
+            )
+    return problems

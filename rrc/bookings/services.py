@@ -227,14 +227,19 @@ def free_slots_near(
     return found
 
 
-def _conflict(resource, start, end, now, ignore=()) -> SlotConflict:
+def conflict_message(resource: Resource, start: datetime, end: datetime) -> str:
+    """What a partner is told when ``[start, end)`` is taken or closed."""
     zone = zone_of(resource)
+    return _(
+        "%(start)s to %(end)s is just taken or closed. Choose another time.",
+        start=_local(start, zone),
+        end=_local(end, zone)[-5:],
+    )
+
+
+def _conflict(resource, start, end, now, ignore=()) -> SlotConflict:
     return SlotConflict(
-        message=_(
-            "%(start)s to %(end)s is just taken or closed. Choose another time.",
-            start=_local(start, zone),
-            end=_local(end, zone)[-5:],
-        ),
+        message=conflict_message(resource, start, end),
         start=start,
         end=end,
         suggestions=free_slots_near(resource, start, end, now, ignore=ignore),

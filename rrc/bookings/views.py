@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from rrc import dates
 from rrc.bookings import availability
 from rrc.catalogue.permissions import can_edit_resource
 from rrc.catalogue.search import public_resource
@@ -15,10 +16,13 @@ blueprint = Blueprint("bookings", __name__, url_prefix="/bookings")
 
 
 def requested_week(value: str | None, fallback: date) -> date:
-    """The Monday of the ``YYYY-MM-DD`` in ``value``, else of ``fallback``."""
+    """The Monday of the ``YYYY-MM-DD`` in ``value``, else of ``fallback``.
+
+    A malformed date, or one outside :mod:`rrc.dates`' range, is a bad request (400).
+    """
     if value:
         try:
-            return availability.monday_of(date.fromisoformat(value))
+            return availability.monday_of(dates.parse_day(value))
         except ValueError:
             abort(400)
     return availability.monday_of(fallback)

@@ -24,7 +24,7 @@ from rrc.catalogue_admin.services import (
     WEEKDAYS,
     opening_hours_from_pairs,
 )
-from rrc.forms import blank_choice, email_field, timezone_choices
+from rrc.forms import blank_choice, email_field, timezone_choices, within_calendar
 from rrc.labels import LABELS, choices
 from rrc.models import ApprovalStepKind, BookingMode, PriceTier, ResourceKind
 from rrc.models.catalogue import DocumentType
@@ -344,10 +344,14 @@ class ClosureForm(FlaskForm):
 
     scope = SelectField(_l("What is closed"))
     starts_at = DateTimeLocalField(
-        _l("From"), validators=[InputRequired()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        _l("From"),
+        validators=[InputRequired(), within_calendar],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     ends_at = DateTimeLocalField(
-        _l("Until"), validators=[InputRequired()], format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        _l("Until"),
+        validators=[InputRequired(), within_calendar],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     reason = StringField(
         _l("Reason"), validators=[InputRequired(), Length(max=300)], filters=[strip]

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from rrc.forms import blank_choice, country_choices
+from rrc.forms import blank_choice, country_choices, within_calendar
 from rrc.labels import choices, label
 from rrc.models import (
     DocumentType,
@@ -152,8 +152,16 @@ class NotRequiredInBrowser:
         return self.widget(field, **kwargs)
 
 
-# The slot picker's fields: ticked cells, the week shown, and its buttons.
-PICKER_FIELDS = ("requested_slots", "week", "show_week", "remove_session", "pick_suggestion")
+# The slot picker's fields: ticked cells, sessions of other weeks a new request carries (it has no
+# draft to keep them in), the week shown, and its buttons.
+PICKER_FIELDS = (
+    "requested_slots",
+    "kept_sessions",
+    "week",
+    "show_week",
+    "remove_session",
+    "pick_suggestion",
+)
 # The free-text time request, the fallback when no session is picked.
 SLOT_FALLBACK = ("requested_minutes", "preferred_dates")
 
@@ -233,7 +241,7 @@ class RequestForm(FlaskForm):
     )
     ibc_approval_date = DateField(
         _l("IBC approval date"),
-        validators=[Optional()],
+        validators=[Optional(), within_calendar],
         format="%Y-%m-%d",
         render_kw={"type": "date"},
     )
@@ -287,6 +295,7 @@ class RequestForm(FlaskForm):
     desired_timeline = StringField(_l("Desired timeline"), validators=[Optional(), Length(max=200)])
     deliverables = TextAreaField(_l("Deliverables"), validators=[Optional(), Length(max=5000)])
     requested_slots = CellListField(_l("Sessions"), name="slot")
+    kept_sessions = CellListField(name="session")
     week = HiddenField()
     show_week = StringField(validators=[Optional(), Length(max=10)])
     remove_session = StringField(validators=[Optional(), Length(max=40)])
@@ -297,13 +306,20 @@ class RequestForm(FlaskForm):
         validators=[Optional(), Length(max=5000)],
         description=_l("What you changed, in a sentence or two."),
     )
+    # A new form's own key: posting it again (a reload) finds the draft it created.
+    draft_key = HiddenField(validators=[Optional(), Length(max=64)])
     save_draft = SubmitField(_l("Save draft"))
     send = SubmitField(_l("Submit for review"))
 
     def __init__(self, resource: Resource, *args, resubmitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.resource = resource
-        keep = set(applicable_fields(resource)) | {"accept_terms", "save_draft", "send"}
+        keep = set(applicable_fields(resource)) | {
+            "accept_terms",
+            "draft_key",
+            "save_draft",
+            "send",
+        }
         if resubmitting:
             keep.add("resubmit_message")
         if "slot" in applicable_blocks(resource):

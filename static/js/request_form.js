@@ -71,3 +71,52 @@
   });
   input.addEventListener("change", update);
 })();
+
+// The requested time and preferred dates are required only when no session is picked on the
+// calendar (the server checks them then): their required stars follow the ticks.
+(function () {
+  "use strict";
+  var picker = document.getElementById("slot-picker");
+  if (!picker) {
+    return;
+  }
+  var boxes = picker.querySelectorAll('input[type="checkbox"][name="slot"]');
+  if (!boxes.length) {
+    return; // held sessions: nothing to pick
+  }
+  var elsewhere = parseInt(picker.getAttribute("data-sessions-elsewhere") || "0", 10) > 0;
+
+  function starFor(id) {
+    var label = document.querySelector('label[for="' + id + '"]');
+    if (!label) {
+      return null;
+    }
+    var next = label.nextElementSibling;
+    if (next && next.tagName === "SPAN" && next.textContent.trim() === "*") {
+      return next;
+    }
+    var star = document.createElement("span");
+    star.className = "text-danger";
+    star.setAttribute("aria-hidden", "true");
+    star.textContent = "*";
+    label.parentNode.insertBefore(star, label.nextSibling);
+    label.parentNode.insertBefore(document.createTextNode(" "), star);
+    return star;
+  }
+
+  var stars = ["requested_minutes", "preferred_dates"].map(starFor).filter(Boolean);
+
+  function update() {
+    var picked =
+      elsewhere ||
+      Array.prototype.some.call(boxes, function (box) {
+        return box.checked;
+      });
+    stars.forEach(function (star) {
+      star.hidden = picked;
+    });
+  }
+
+  picker.addEventListener("change", update);
+  update();
+})();
