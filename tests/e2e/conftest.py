@@ -328,55 +328,112 @@ def browser(portal):
         browser.close()
 
 
-class PageOpener:
-    """Opens pages, each in a new browser context: a separate person with own cookies."""
+def new_context(browser, portal: Portal, locale: str = "en-US"):
+    """A browser context: a separate person, with own cookies, in Seoul."""
+    context = browser.new_context(
+        base_url=portal.base_url,
+        locale=locale,
+        timezone_id="Asia/Seoul",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(10_000)
+    return context
 
-    def __init__(self, browser, portal: Portal, dump_dir: Path):
+
+class StaffSessions:
+    """One logged-in browser context per staff member, shared by the tests of the session (each
+    logs in once, through the login form); tests open their own pages in it."""
+
+    def __init__(self, browser, portal: Portal):
         self.browser = browser
         self.portal = portal
+        self.contexts = {}
+
+    def context(self, email: str, then):
+        if email not in self.contexts:
+            from tests.e2e.steps import log_in
+
+            context = new_context(self.browser, self.portal)
+            page = context.new_page()
+            log_in(page, email, then=then)
+            page.close()
+            self.contexts[email] = context
+        return self.contexts[email]
+
+    def close(self) -> None:
+        for context in self.contexts.values():
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def staff_sessions(browser, portal):
+    sessions = StaffSessions(browser, portal)
+    yield sessions
+    sessions.close()
+
+
+class PageOpener:
+    """Opens pages: ``open_page()`` for a new person (own browser context), or
+    ``open_page.staff(email)`` for a page of a staff member who is already logged in."""
+
+    def __init__(self, browser, portal: Portal, staff_sessions: StaffSessions, dump_dir: Path):
+        self.browser = browser
+        self.portal = portal
+        self.staff_sessions = staff_sessions
         self.dump_dir = dump_dir
         self.contexts = []
+        self.pages = []
 
     def __call__(self, locale: str = "en-US"):
-        context = self.browser.new_context(
-            base_url=self.portal.base_url,
-            locale=locale,
-            timezone_id="Asia/Seoul",
-            accept_downloads=True,
-        )
-        context.set_default_timeout(10_000)
+        context = new_context(self.browser, self.portal, locale)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        self.pages.append(page)
+        return page
+
+    def staff(self, email: str, then=None):
+        """A new page of ``email``'s logged-in session (``then``: the language they use)."""
+        from tests.e2e.steps import ENGLISH
+
+        page = self.staff_sessions.context(email, then or ENGLISH).new_page()
+        self.pages.append(page)
+        page.goto("/")
+        return page
 
     def dump(self) -> str:
         """Where each page stands (address, screenshot) and the tails of the server logs."""
         notes = []
-        for number, context in enumerate(self.contexts):
-            for page in context.pages:
-                self.dump_dir.mkdir(parents=True, exist_ok=True)
-                shot = self.dump_dir / f"page-{number}.png"
-                try:
-                    page.screenshot(path=str(shot), full_page=True)
-                    notes.append(f"page {number}: {page.url} (screenshot {shot})")
-                    # What a person would read first: the messages and the errors by fields.
-                    for message in page.locator(".alert, .invalid-feedback").all_inner_texts():
-                        notes.append("  " + " ".join(message.split())[:TEXT_SHOWN])
-                except Exception as error:  # a dump must not hide the failure
-                    notes.append(f"page {number}: {page.url} (not readable: {error})")
+        self.dump_dir.mkdir(parents=True, exist_ok=True)
+        for number, page in enumerate(self.pages):
+            if page.is_closed():
+                continue
+            shot = self.dump_dir / f"page-{number}.png"
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+                notes.append(f"page {number}: {page.url} (screenshot {shot})")
+                # What a person would read first: the messages and the errors by fields.
+                for message in page.locator(".alert, .invalid-feedback").all_inner_texts():
+                    notes.append("  " + " ".join(message.split())[:TEXT_SHOWN])
+            except Exception as error:  # a dump must not hide the failure
+                notes.append(f"page {number}: {page.url} (not readable: {error})")
         notes.append(self.portal.log_tail())
         return "\n".join(notes)
 
     def close(self) -> None:
+        for page in self.pages:
+            if not page.is_closed():
+                page.close()
         for context in self.contexts:
             context.close()
 
 
 @pytest.fixture
-def open_page(browser, portal, request):
-    """``open_page(locale="en-US")`` gives a page in a fresh browser context."""
+def open_page(browser, portal, staff_sessions, request):
+    """``open_page(locale="en-US")`` gives a page in a fresh browser context;
+    ``open_page.staff(email)`` a page of a logged-in staff member."""
     dump_dir = (
         Path(tempfile.gettempdir()) / "rrc-e2e-failures" / re.sub(r"\W+", "-", request.node.name)
     )
-    opener = PageOpener(browser, portal, dump_dir)
+    opener = PageOpener(browser, portal, staff_sessions, dump_dir)
     yield opener
     opener.close()

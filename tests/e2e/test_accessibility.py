@@ -116,8 +116,7 @@ def test_partner_and_coordinator_pages(portal, open_page, axe_source):
     audit.check(partner)  # the request page, with its held session and documents
     audit.check(partner, "/account/profile")
 
-    coordinator = open_page()
-    log_in(coordinator, COORDINATOR)
+    coordinator = open_page.staff(COORDINATOR)
     audit.check(coordinator, "/staff/vetting/")
     audit.check(coordinator, "/staff/requests/waiting")
     open_from_queue(coordinator, reference)
@@ -127,16 +126,14 @@ def test_partner_and_coordinator_pages(portal, open_page, axe_source):
 
 def test_facility_manager_and_administrator_pages(portal, open_page, axe_source):
     audit = Audit(axe_source)
-    manager = open_page()
-    log_in(manager, SCREENING_MANAGER)
+    manager = open_page.staff(SCREENING_MANAGER)
     audit.check(manager, "/staff/catalogue/")
     manager.get_by_role("link", name=OPERETTA, exact=True).click()
     expect(manager.get_by_role("heading", level=1)).to_be_visible()
     audit.check(manager)  # the resource's edit form
     audit.check(manager, f"/bookings/{OPERETTA}/week")
 
-    admin = open_page()
-    log_in(admin, ADMIN)
+    admin = open_page.staff(ADMIN)
     audit.check(admin, "/admin/users")
     audit.check(admin, "/admin/mail")
     audit.assert_clean()

@@ -73,10 +73,8 @@ def test_partner_signs_up_books_sessions_and_gets_them_confirmed(portal, open_pa
     expect(page.get_by_role("button", name=t("Submit for review"))).to_have_count(0)
 
     # --- the coordinator vets the partner (in another browser) -------------------------------
-    coordinator = open_page()
-    log_in(coordinator, COORDINATOR)
+    coordinator = open_page.staff(COORDINATOR)
     vet_partner(coordinator, partner.name)
-    mailbox.wait_for(partner.email, t("Your IPK RRC partner account is approved"))
 
     # --- the partner finds the Operetta in the catalogue and requests two sessions ----------
     page.goto("/")
@@ -92,27 +90,20 @@ def test_partner_signs_up_books_sessions_and_gets_them_confirmed(portal, open_pa
     expect(page.get_by_role("heading", level=1)).to_have_text(t("New request"))
 
     reference, days = request_operetta(page, t, partner.name, journey["times"], count=2)
-    received = mailbox.wait_for(partner.email, t("%(ref)s received: under review", ref=reference))
-    for day in days:
-        assert f"{day} {journey['times'][0]}" in received.text
 
     # --- the coordinator, then the imaging core's manager approve ---------------------------
-    mailbox.wait_for(COORDINATOR, f"{reference} waits for your decision")
     open_from_queue(coordinator, reference)
     approve(coordinator, comment="Account and project checked.")
     expect(coordinator.locator("#where-it-stands")).to_contain_text("Facility manager")
 
-    mailbox.wait_for(SCREENING_MANAGER, f"{reference} waits for your decision")
-    manager = open_page()
-    log_in(manager, SCREENING_MANAGER)
+    manager = open_page.staff(SCREENING_MANAGER)
     open_from_queue(manager, reference)
     approve(manager, comment="Trained user, sessions fine.")
 
     # --- the partner: mail with the .ics, sessions confirmed on the page, .ics download ----
     approved = mailbox.wait_for(partner.email, t("%(ref)s approved", ref=reference))
     assert len(ics_events(approved.attachment(".ics"))) == 2
-
-    page.goto(f"/requests/{reference}")
+    page.goto(mailbox.link(approved, f"/requests/{reference}"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
     rows = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name=t("Until")))
     expect(rows.get_by_role("row").filter(has_text=t("Confirmed"))).to_have_count(2)
@@ -128,3 +119,12 @@ def test_partner_signs_up_books_sessions_and_gets_them_confirmed(portal, open_pa
     for event in events:
         minutes = (event.decoded("dtend") - event.decoded("dtstart")).total_seconds() / 60
         assert minutes == 60
+
+    # --- the other mails of the journey (they arrived meanwhile) -----------------------------
+    mailbox.wait_for(partner.email, t("Your IPK RRC partner account is approved"))
+    received = mailbox.wait_for(partner.email, t("%(ref)s received: under review", ref=reference))
+    for day in days:
+        assert f"{day} {journey['times'][0]}" in received.text
+    for staff in (COORDINATOR, SCREENING_MANAGER):
+        waiting = mailbox.wait_for(staff, f"{reference} waits for your decision")
+        assert partner.name in waiting.text

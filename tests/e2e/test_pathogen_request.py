@@ -80,12 +80,9 @@ def test_pathogen_request_with_documents_changes_and_three_approvals(portal, ope
     expect(page.get_by_text("Every required document is uploaded.")).to_be_visible()
     page.get_by_role("button", name="Submit for review").click()
     expect(flash(page)).to_contain_text(f"Request {reference} is submitted")
-    mailbox.wait_for(PARTNER, f"{reference} received: under review")
 
     # --- the coordinator reads a document and asks for a change ------------------------------
-    mailbox.wait_for(COORDINATOR, f"{reference} waits for your decision (RRC coordinator review)")
-    coordinator = open_page()
-    log_in(coordinator, COORDINATOR)
+    coordinator = open_page.staff(COORDINATOR)
     open_from_queue(coordinator, reference)
     documents = coordinator.get_by_role("region", name="Documents")
     for filename in DOCUMENTS.values():
@@ -109,31 +106,16 @@ def test_pathogen_request_with_documents_changes_and_three_approvals(portal, ope
     page.get_by_role("button", name="Submit for review").click()
     expect(flash(page)).to_contain_text("Resubmitted")
 
-    resubmitted = mailbox.wait_for(COORDINATOR, f"{reference} resubmitted for your review")
-    assert "Now one vial." in resubmitted.text
-
     # --- three approvals: coordinator, the biobank's manager (in Korean), biosafety ----------
     coordinator.reload()
     approve(coordinator, comment="Pilot of one vial: fine.")
 
     korean = Language("ko")
-    waiting = mailbox.wait_for(
-        BSL3_MANAGER,
-        korean(
-            "%(ref)s waits for your decision (%(step)s)",
-            ref=reference,
-            step=korean("Facility manager review"),
-        ),
-    )
-    assert "Park Hyun-woo" in waiting.text
-    manager = open_page()
-    log_in(manager, BSL3_MANAGER, then=korean)
+    manager = open_page.staff(BSL3_MANAGER, then=korean)
     open_from_queue(manager, reference, korean)
     approve(manager, korean, comment="BL3 허가 확인.")
 
-    mailbox.wait_for(BIOSAFETY_OFFICER, f"{reference} waits for your decision (Biosafety review)")
-    officer = open_page()
-    log_in(officer, BIOSAFETY_OFFICER)
+    officer = open_page.staff(BIOSAFETY_OFFICER)
     open_from_queue(officer, reference)
     approve(officer, comment="Permit, IBC approval and transfer notice verified.")
 
@@ -148,3 +130,19 @@ def test_pathogen_request_with_documents_changes_and_three_approvals(portal, ope
     expect(details).to_contain_text("Quantity")
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Pilot of one vial: fine.")
+
+    # --- the other mails along the way (they arrived meanwhile) ------------------------------
+    mailbox.wait_for(PARTNER, f"{reference} received: under review")
+    mailbox.wait_for(COORDINATOR, f"{reference} waits for your decision (RRC coordinator review)")
+    resubmitted = mailbox.wait_for(COORDINATOR, f"{reference} resubmitted for your review")
+    assert "Now one vial." in resubmitted.text
+    waiting = mailbox.wait_for(  # in the manager's language, Korean
+        BSL3_MANAGER,
+        korean(
+            "%(ref)s waits for your decision (%(step)s)",
+            ref=reference,
+            step=korean("Facility manager review"),
+        ),
+    )
+    assert "Park Hyun-woo" in waiting.text
+    mailbox.wait_for(BIOSAFETY_OFFICER, f"{reference} waits for your decision (Biosafety review)")
