@@ -176,6 +176,14 @@ def test_move_into_a_taken_slot_shows_the_conflict_and_changes_nothing(client, f
     assert len(outbox()) == before
     assert "booking_moved" not in event_kinds(booking.request_id)
 
+    # The booking's own time is never offered as a place to move it to.
+    approved_booking(factory, setting, at(day, 9), at(day, 10), partner=factory.partner())
+    response = post_form(client, move_url, {"starts_at": local(day, 9), "ends_at": local(day, 10)})
+    page = response.get_data(as_text=True)
+    offered = re.findall(r'name="starts_at" value="([^"]+)"', page)
+    assert offered and local(day, 10) not in offered, offered  # where it already is
+    assert local(day, 10, 30) in offered
+
     # A rule violation is shown beside the field too.
     response = post_form(
         client, move_url, {"starts_at": local(day, 10, 15), "ends_at": local(day, 11, 15)}

@@ -158,7 +158,9 @@ def move(booking_id: int):
         except bookings.SlotConflict as conflict:
             db.session.rollback()
             add_error(form.starts_at, conflict.message)
-            suggestions = conflict.suggestions
+            # The booking's own time counts as free for the search; offering it is no move.
+            here = (booking.starts_at, booking.ends_at)
+            suggestions = [slot for slot in conflict.suggestions if slot != here]
         except bookings.BookingError as error:
             db.session.rollback()
             add_error(form.ends_at if error.rule == "ends_at" else form.starts_at, error.message)
