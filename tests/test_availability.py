@@ -742,27 +742,19 @@ def test_the_time_request_is_optional_and_shows_the_total_once_sessions_are_pick
     assert re.search(star.format("requested_minutes"), page)
     assert re.search(star.format("preferred_dates"), page)
     assert re.search(star.format("usage_mode"), page)
-    # Sessions picked (carried through a week change of a new request): no stars, the total.
+    # A draft with a session: no stars on the time request, the sessions' total shown.
     response = post_form(
         client,
         url,
-        form_data(
-            slot=cells(tuesday, (10, 0), (10, 30)),
-            week=monday.isoformat(),
-            show_week=(monday + timedelta(days=7)).isoformat(),
-            requested_minutes="",
-        ),
+        form_data(slot=cells(tuesday, (10, 0), (10, 30)), week=monday.isoformat(), **SAVE),
     )
-    page = response.get_data(as_text=True)
+    edit_url = response.headers["Location"]
+    page = client.get(edit_url).get_data(as_text=True)
     assert not re.search(star.format("requested_minutes"), page)
     assert not re.search(star.format("preferred_dates"), page)
     assert re.search(star.format("usage_mode"), page)
     assert '<option selected value="60">1 h</option>' in page
-    # A draft re-rendered with an error elsewhere keeps showing the sessions' total.
-    response = post_form(
-        client, url, form_data(slot=cells(tuesday, (10, 0), (10, 30)), week=monday.isoformat())
-    )
-    edit_url = response.headers["Location"]
+    # Re-rendered with an error elsewhere, it still shows the (new) total, not "—".
     response = post_form(
         client,
         edit_url,
@@ -780,3 +772,17 @@ def test_the_time_request_is_optional_and_shows_the_total_once_sessions_are_pick
     assert '<option selected value="90">1 h 30 min</option>' in page
     assert not re.search(star.format("requested_minutes"), page)
     assert 'id="requested_minutes-error"' not in page and 'id="preferred_dates-error"' not in page
+    # The same on a new request whose sessions are carried through a week change.
+    response = post_form(
+        client,
+        url,
+        form_data(
+            slot=cells(tuesday, (14, 0), (14, 30)),
+            week=monday.isoformat(),
+            show_week=(monday + timedelta(days=7)).isoformat(),
+            requested_minutes="",
+        ),
+    )
+    page = response.get_data(as_text=True)
+    assert not re.search(star.format("requested_minutes"), page)
+    assert '<option selected value="60">1 h</option>' in page
