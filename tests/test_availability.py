@@ -620,11 +620,25 @@ def test_extreme_dates_are_a_bad_request_or_ignored_never_a_500(factory, bench, 
 def test_extreme_dates_in_staff_filters_and_forms_are_refused_beside_the_field(
     factory, bench, client, day
 ):
+    booking_request = held(factory, bench, at(monday_in(2), 10), at(monday_in(2), 11))
+    booking = db.session.scalar(select(Booking).where(Booking.request_id == booking_request.id))
     login(client, factory.admin().email)
-    for url in (f"/admin/audit?date_from={day}", f"/admin/audit?date_to={day}"):
+    for url in (
+        f"/admin/audit?date_from={day}",
+        f"/admin/audit?date_to={day}",
+        f"/staff/requests/?submitted_from={day}",
+        f"/staff/requests/?submitted_to={day}",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "Enter a date between 1900-01-01 and 2999-12-31." in response.get_data(as_text=True)
+    response = post_form(
+        client,
+        f"/staff/bookings/{booking.id}/move",
+        {"starts_at": f"{day}T00:00", "ends_at": f"{day}T05:00"},
+    )
+    assert response.status_code == 200
+    assert "Enter a date between 1900-01-01 and 2999-12-31." in response.get_data(as_text=True)
     closures = f"/staff/catalogue/facilities/{bench.facility_id}/closures"
     response = post_form(
         client,

@@ -20,7 +20,7 @@ from rrc.bookings import services as bookings
 from rrc.bookings import staff
 from rrc.catalogue.permissions import editable_facility_condition
 from rrc.extensions import db
-from rrc.forms import EmptyForm
+from rrc.forms import EmptyForm, within_calendar
 from rrc.i18n import datetime_in_zone
 from rrc.labels import label
 from rrc.models import (
@@ -45,9 +45,11 @@ class MoveForm(FlaskForm):
     """A new start and end, as wall-clock times in the facility's zone."""
 
     starts_at = DateTimeLocalField(
-        _l("New start"), validators=[InputRequired()], format=LOCAL_FORMATS
+        _l("New start"), validators=[InputRequired(), within_calendar], format=LOCAL_FORMATS
     )
-    ends_at = DateTimeLocalField(_l("New end"), validators=[InputRequired()], format=LOCAL_FORMATS)
+    ends_at = DateTimeLocalField(
+        _l("New end"), validators=[InputRequired(), within_calendar], format=LOCAL_FORMATS
+    )
 
 
 @blueprint.app_context_processor

@@ -13,7 +13,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from rrc.auth.decorators import staff_required
 from rrc.extensions import db
-from rrc.forms import blank_choice
+from rrc.forms import blank_choice, within_calendar
 from rrc.labels import label
 from rrc.models import Facility, RequestStatus
 from rrc.models.types import utcnow
@@ -87,8 +87,8 @@ class RequestFilterForm(FlaskForm):
     requester = StringField(
         _l("Requester (name or e-mail)"), validators=[Optional(), Length(max=100)]
     )
-    submitted_from = DateField(_l("Submitted from"), validators=[Optional()])
-    submitted_to = DateField(_l("Submitted until"), validators=[Optional()])
+    submitted_from = DateField(_l("Submitted from"), validators=[Optional(), within_calendar])
+    submitted_to = DateField(_l("Submitted until"), validators=[Optional(), within_calendar])
     sort = SelectField(
         _l("Sort by"),
         choices=[
