@@ -214,7 +214,7 @@ def pick_sessions(page: Page, t: Language, times: tuple[str, ...], count: int) -
                 chosen.append(day)
         if len(chosen) == count:
             return chosen
-        # Changing the week saves the draft with what is ticked so far.
+        # Changing the week keeps what is ticked so far (carried by a new request's form).
         page.get_by_role("button", name=t("Next week") + " →").click()
     raise AssertionError(f"fewer than {count} free days at {times} in four weeks")
 
