@@ -10,6 +10,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from time import process_time
 
 from flask import Flask
 from sqlalchemy import event, select
@@ -66,13 +67,23 @@ def _login(client, email: str) -> None:
         raise RuntimeError(f"in-process login of {email} failed ({response.status_code})")
 
 
-def query_counts(database_url: str) -> tuple[Scenario, dict[str, int]]:
-    """SQL statements per measured page (the second visit of each, the first warms caches)."""
+@dataclass
+class PageCost:
+    """What one visit of a page costs in process: SQL statements, and CPU of the portal's own
+    process (Python, templates, the driver; not the PostgreSQL server's work)."""
+
+    statements: int
+    cpu_ms: float
+
+
+def page_costs(database_url: str, repeat: int = 5) -> tuple[Scenario, dict[str, PageCost]]:
+    """Statements of the second visit of each page (the first warms caches) and the mean CPU
+    time of ``repeat`` visits; submissions each take their own free session."""
     app = portal(database_url)
     with app.app_context():
         scenario = find_scenario()
-        windows = free_windows(limit=2)
-    counts: dict[str, int] = {}
+        windows = iter(free_windows(limit=repeat + 2))
+    costs: dict[str, PageCost] = {}
     clients = {}
     for role, email in scenario.logins.items():
         client = app.test_client()
@@ -81,27 +92,38 @@ def query_counts(database_url: str) -> tuple[Scenario, dict[str, int]]:
     clients[None] = app.test_client()
     for page in scenario.pages:
         client = clients[page.role]
-        if page.submission:
-            for window in windows:
-                path = page.path.format(code=window.code)
+
+        def visit(page=page, client=client) -> tuple[int, float]:
+            """One measured request: its SQL statements and the CPU it took."""
+            method, path, body = "GET", page.path, None
+            if page.submission:
+                window = next(windows)
+                method, path = "POST", page.path.format(code=window.code)
                 token = CSRF_FIELD.search(client.get(path).data).group(1).decode()
                 body = window.form(token, "Query count check")
-                with capture(app) as captured:
-                    response = client.post(
-                        path, data=body, content_type="application/x-www-form-urlencoded"
-                    )
-                if response.status_code != 302:
-                    raise RuntimeError(f"submission refused ({response.status_code})")
-        else:
-            client.get(page.path)
             with capture(app) as captured:
-                response = client.get(page.path)
-            if response.status_code != 200 or page.marker not in response.data:
+                started = process_time()
+                response = client.open(
+                    path,
+                    method=method,
+                    data=body,
+                    content_type="application/x-www-form-urlencoded" if body else None,
+                )
+                cpu = process_time() - started
+            expected = 302 if page.submission else 200
+            if response.status_code != expected or not (
+                page.submission or page.marker in response.data
+            ):
                 raise RuntimeError(f"{page.name}: unexpected answer {response.status_code}")
-        counts[page.name] = captured.count
+            return captured.count, cpu
+
+        visit()  # warms what is cached per process
+        statements, _cpu = visit()
+        cpu = sum(visit()[1] for _ in range(repeat))
+        costs[page.name] = PageCost(statements, 1000 * cpu / repeat)
     with app.app_context():
         db.engine.dispose()
-    return scenario, counts
+    return scenario, costs
 
 
 def explain_overlap_check(database_url: str) -> str:
