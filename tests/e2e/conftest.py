@@ -8,6 +8,7 @@ created beside it and dropped at the end: the rest of the suite empties the give
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -212,7 +213,7 @@ def _gunicorn(port: int) -> list[str]:
     from gunicorn.config import KNOWN_SETTINGS
 
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--preload"]
-    command += ["--graceful-timeout", "3", "--bind", f"127.0.0.1:{port}"]
+    command += ["--graceful-timeout", "1", "--bind", f"127.0.0.1:{port}"]
     # The access log (with each response's time) goes to the log shown when a test fails.
     command += ["--access-logfile", "-", "--access-logformat", "%(m)s %(U)s %(s)s %(L)ss"]
     if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
@@ -229,9 +230,15 @@ def _run(command: list[str], environment: dict) -> None:
 
 
 def _start(
-    stack: ExitStack, name: str, command: list[str], environment: dict, workdir: Path
+    stack: ExitStack,
+    name: str,
+    command: list[str],
+    environment: dict,
+    workdir: Path,
+    stop_signal: int = signal.SIGTERM,
 ) -> tuple[subprocess.Popen, Path]:
-    """Start a long-running process whose output goes to a log file; stopped with ``stack``."""
+    """Start a long-running process whose output goes to a log file; ``stack`` stops it with
+    ``stop_signal`` (killed if it is still there after 10 s)."""
     log_path = workdir / f"{name}.log"
     log = stack.enter_context(log_path.open("wb"))
     process = subprocess.Popen(
@@ -240,7 +247,7 @@ def _start(
 
     def stop():
         if process.poll() is None:
-            process.terminate()
+            process.send_signal(stop_signal)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -294,15 +301,20 @@ def portal():
         environment = _environment(database_url, workdir, base_url, controller.port)
         _run(_flask("db", "upgrade"), environment)
         # The demo data loads while the server and the relay start (each start imports the app).
-        demo = subprocess.Popen(
-            _flask("demo"),
-            env=environment,
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        demo = stack.enter_context(
+            subprocess.Popen(
+                _flask("demo"),
+                env=environment,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         )
-        server, server_log = _start(stack, "gunicorn", _gunicorn(port), environment, workdir)
+        # SIGINT: gunicorn's quick shutdown (its workers get --graceful-timeout, 1 s, to exit).
+        server, server_log = _start(
+            stack, "gunicorn", _gunicorn(port), environment, workdir, signal.SIGINT
+        )
         _relay, relay_log = _start(
             stack, "mail-relay", _flask("mail-relay", "--interval", "0.2"), environment, workdir
         )

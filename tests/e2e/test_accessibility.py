@@ -88,7 +88,7 @@ class Audit:
         )
 
 
-def test_visitor_pages(portal, open_page, axe_source):
+def test_visitor_pages(axe_source, portal, open_page):
     audit = Audit(axe_source)
     page = open_page()
     for path in (
@@ -103,7 +103,7 @@ def test_visitor_pages(portal, open_page, axe_source):
     audit.assert_clean()
 
 
-def test_partner_and_coordinator_pages(portal, open_page, axe_source):
+def test_partner_and_coordinator_pages(axe_source, portal, open_page):
     """A partner (Korean interface) files a request; the coordinator reviews it."""
     audit = Audit(axe_source)
     korean = Language("ko")
@@ -124,7 +124,7 @@ def test_partner_and_coordinator_pages(portal, open_page, axe_source):
     audit.assert_clean()
 
 
-def test_facility_manager_and_administrator_pages(portal, open_page, axe_source):
+def test_facility_manager_and_administrator_pages(axe_source, portal, open_page):
     audit = Audit(axe_source)
     manager = open_page.staff(SCREENING_MANAGER)
     audit.check(manager, "/staff/catalogue/")
