@@ -221,7 +221,7 @@ def pick_sessions(page: Page, t: Language, times: tuple[str, ...], count: int) -
 
 def upload_document(page: Page, t: Language, document_type: str, filename: str) -> None:
     """Add a document from the form's or the request page's upload box."""
-    box = page.locator("#documents")
+    box = page.get_by_role("region", name=t("Documents"), exact=True)
     box.get_by_label(t("Document type"), exact=True).select_option(label=t(document_type))
     box.get_by_label(t("File"), exact=True).set_input_files(
         files=[{"name": filename, "mimeType": "application/pdf", "buffer": pdf(filename)}]
@@ -282,7 +282,8 @@ def request_operetta(
     page.get_by_role("button", name=t("Save draft")).click()
     reference = reference_of(page)
     expect(flash(page)).to_contain_text(t("Draft %(reference)s is saved.", reference=reference))
-    expect(page.locator("#chosen-sessions").get_by_role("listitem")).to_have_count(count)
+    picker = page.get_by_role("group", name=t("Choose sessions on the calendar"))
+    expect(picker.get_by_role("listitem")).to_have_count(count)
 
     upload_document(page, t, "Training certificate", "operetta-training.pdf")
     page.get_by_role("button", name=t("Submit for review")).click()

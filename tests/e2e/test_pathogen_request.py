@@ -71,7 +71,7 @@ def test_pathogen_request_with_documents_changes_and_three_approvals(portal, ope
 
     # Submitting without the documents is refused, naming what is missing.
     page.get_by_role("button", name="Submit for review").click()
-    missing = page.locator("#missing-documents")
+    missing = page.get_by_role("region", name="Documents", exact=True)
     for document_type in DOCUMENTS:
         expect(missing).to_contain_text(document_type)
 
@@ -122,13 +122,13 @@ def test_pathogen_request_with_documents_changes_and_three_approvals(portal, ope
     approved = mailbox.wait_for(PARTNER, f"{reference} approved")
     assert "What happens next: the facility team prepares the work" in approved.text
 
-    page.goto(f"/requests/{reference}")
-    expect(page.locator("#where-it-stands")).to_be_visible()
-    steps = page.locator("#approval-steps")
+    page.goto(mailbox.link(approved, f"/requests/{reference}"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Approved")
+    steps = page.get_by_role("region", name="Approval steps")
     expect(steps.get_by_role("row").filter(has_text="Approved")).to_have_count(3)
     details = page.get_by_role("region", name="The request")
-    expect(details).to_contain_text("Quantity")
-    timeline = page.locator("#timeline")
+    expect(details).to_contain_text("1 vial 0.5 mL")  # the amount as resubmitted
+    timeline = page.get_by_role("region", name="Timeline")
     expect(timeline).to_contain_text("Pilot of one vial: fine.")
 
     # --- the other mails along the way (they arrived meanwhile) ------------------------------
