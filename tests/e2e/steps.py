@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -23,6 +24,7 @@ SCREENING_MANAGER = "fm.screening@ip-korea.org"  # manages the imaging core (Ope
 BSL3_MANAGER = "fm.bsl3@ip-korea.org"  # manages the biobank; Korean interface
 BIOSAFETY_OFFICER = "biosafety@ip-korea.org"
 
+SEOUL = ZoneInfo("Asia/Seoul")  # the facilities' time zone
 OPERETTA = "INS-HCS-02"
 OPERETTA_NAME = "Operetta high-content imager, BSL-2 (self-use)"
 
@@ -292,7 +294,6 @@ def request_operetta(
     return reference, days
 
 
-def local_day(moment: datetime, zone: str = "Asia/Seoul") -> str:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+def seoul_time(moment: datetime) -> str:
+    """``moment`` as the facilities' calendars show it: "YYYY-MM-DD HH:MM" in Seoul."""
+    return moment.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")

@@ -16,10 +16,10 @@ from tests.e2e.steps import (
     Language,
     NewPartner,
     approve,
-    local_day,
     log_in,
     open_from_queue,
     request_operetta,
+    seoul_time,
     sign_up,
     switch_language,
     unique,
@@ -114,7 +114,7 @@ def test_partner_signs_up_books_sessions_and_gets_them_confirmed(portal, open_pa
     assert download.suggested_filename == f"{reference}.ics"
     events = ics_events(download.path().read_bytes())
     assert len(events) == 2
-    starts = sorted(local_day(event.decoded("dtstart")) for event in events)
+    starts = sorted(seoul_time(event.decoded("dtstart")) for event in events)
     assert starts == [f"{day} {journey['times'][0]}" for day in days]
     for event in events:
         minutes = (event.decoded("dtend") - event.decoded("dtstart")).total_seconds() / 60
