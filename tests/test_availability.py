@@ -434,6 +434,13 @@ def test_a_taken_slot_comes_back_with_suggestions(factory, bench, client):
     assert 'id="slot-error"' not in page and 'id="session-problems"' in page
     assert f'name="pick_suggestion" value="{suggestion}' in page
     assert the_request(draft.reference).status == RequestStatus.DRAFT
+    # The request page's own submit button says the same.
+    detail = f"/requests/{draft.reference}"
+    response = post_form(client, detail, {}, action=f"{detail}/submit")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "was just taken by someone else or closed" in page
+    assert "complete the marked fields" not in page and 'id="session-problems"' in page
     response = post_form(
         client,
         edit_url,
