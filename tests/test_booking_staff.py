@@ -474,3 +474,28 @@ def test_the_cancel_box_states_the_notice_and_warns_before_a_late_cancellation(
     booking = db.session.get(Booking, booking.id)
     assert booking.status == BookingStatus.CANCELLED and booking.late_cancellation
     assert booking.resource_request.late_cancellation
+
+
+def test_my_requests_lists_the_partners_upcoming_sessions_and_nobody_elses(
+    client, factory, setting
+):
+    from tests.test_availability import count_queries
+
+    day = next_weekday()
+    partner = setting["partner"]
+    login(client, partner.email)
+    assert 'id="upcoming"' not in client.get("/requests/").get_data(as_text=True)
+    later = approved_booking(factory, setting, at(day, 14), at(day, 15))
+    first = approved_booking(factory, setting, at(day, 10), at(day, 11))
+    queries_for_two = count_queries(client, "/requests/")
+    past_booking(factory, setting)
+    stranger = approved_booking(factory, setting, at(day, 16), at(day, 17), factory.partner())
+    cancelled = approved_booking(factory, setting, at(day, 12), at(day, 13))
+    requests.cancel(partner, cancelled.resource_request, "Not needed.")
+    db.session.commit()
+    page = client.get("/requests/").get_data(as_text=True)
+    section = page.split('id="upcoming"')[1].split("</table>")[0]
+    references = re.findall(r">(RRC-\d{4}-\d{5})<", section)
+    assert references == [first.resource_request.reference, later.resource_request.reference]
+    assert stranger.resource_request.reference not in page
+    assert count_queries(client, "/requests/") == queries_for_two

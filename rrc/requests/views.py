@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from rrc import dates
 from rrc.bookings import availability
@@ -33,9 +33,11 @@ from rrc.extensions import db
 from rrc.forms import EmptyForm, country_name
 from rrc.labels import label
 from rrc.models import (
+    ACTIVE_STATUSES,
     ApprovalStep,
     ApprovalStepKind,
     Attachment,
+    Booking,
     Comment,
     Facility,
     PriceTier,
@@ -55,6 +57,7 @@ from rrc.requests.workflow import Action, IllegalTransition
 blueprint = Blueprint("requests", __name__, url_prefix="/requests")
 
 PER_PAGE = 25
+UPCOMING_SHOWN = 20  # sessions listed above a partner's requests
 
 # What each timeline entry says (RequestEvent.kind).
 EVENT_LABELS = {
@@ -1413,6 +1416,21 @@ def mine():
     )
     page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
+    # The sessions still to come, across every request shown: what a partner plans a week by.
+    upcoming = db.session.scalars(
+        select(Booking)
+        .join(Booking.resource_request)
+        .options(
+            contains_eager(Booking.resource_request),
+            selectinload(Booking.resource).selectinload(Resource.facility),
+        )
+        .where(condition, Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > utcnow())
+        .order_by(Booking.starts_at, Booking.id)
+        .limit(UPCOMING_SHOWN)
+    ).all()
     return render_template(
-        "requests/mine.html", pagination=pagination, whole_organisation=whole_organisation
+        "requests/mine.html",
+        pagination=pagination,
+        whole_organisation=whole_organisation,
+        upcoming=upcoming,
     )
