@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
+from rrc.demo_catalogue import RESOURCES
+
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "pasteur-demo-2026"  # the demo accounts' password (README)
 PARTNER_PASSWORD = "violet tundra kettle 7391 marble"
@@ -26,7 +28,9 @@ BIOSAFETY_OFFICER = "biosafety@ip-korea.org"
 
 SEOUL = ZoneInfo("Asia/Seoul")  # the facilities' time zone
 OPERETTA = "INS-HCS-02"
-OPERETTA_NAME = "Operetta high-content imager, BSL-2 (self-use)"
+OPERETTA_NAMES = next(  # its name in each language, as the demo catalogue gives it
+    {"en": spec.name, "ko": spec.name_ko} for spec in RESOURCES if spec.code == OPERETTA
+)
 
 
 class Language:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.e2e.steps import (
     COORDINATOR,
     OPERETTA,
-    OPERETTA_NAME,
+    OPERETTA_NAMES,
     SCREENING_MANAGER,
     Language,
     NewPartner,
@@ -82,10 +82,7 @@ def test_partner_signs_up_books_sessions_and_gets_them_confirmed(portal, open_pa
     search = page.get_by_role("search")
     search.get_by_label(t("Search"), exact=True).fill("Operetta")
     search.get_by_role("button", name=t("Show resources")).click()
-    resource_name = (
-        OPERETTA_NAME if code == "en" else "오페레타 고함량 이미징 장비 (BSL-2, 직접 이용)"
-    )
-    page.get_by_role("link", name=resource_name, exact=True).click()
+    page.get_by_role("link", name=OPERETTA_NAMES[code], exact=True).click()
     page.get_by_role("link", name=t("Request this"), exact=True).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("New request"))
 
