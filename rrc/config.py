@@ -77,6 +77,8 @@ class Defaults:
     CONSENT_VERSION = "2026-11"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     BOOTSTRAP_SERVE_LOCAL = True
+    # Stylesheets, scripts and images may be reused for an hour without asking again.
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
     BOOTSTRAP_BOOTSWATCH_THEME = None
     SQLALCHEMY_ECHO = False
     UPLOAD_MAX_MB = 20

@@ -1,6 +1,7 @@
 """Security baseline over the whole URL map: login walls, CSRF, safe GETs, headers, cookies."""
 
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import select, text
@@ -16,6 +17,8 @@ PUBLIC_ENDPOINTS = {
     "bootstrap.static",
     "main.home",
     "main.healthz",
+    "main.favicon",
+    "feeds.resource_subscription",  # the secret URL is the credential; unknown tokens are 404
     "main.set_language",
     "auth.signup",
     "auth.signup_done",
@@ -129,6 +132,19 @@ def test_security_headers(client):
     # The page itself has no inline script for the CSP to block.
     html = response.get_data(as_text=True)
     assert "<script>" not in html and "onclick=" not in html
+
+
+def test_static_files_may_be_cached_pages_may_not(client):
+    page = client.get("/")
+    assert page.headers["Cache-Control"] == "no-store"
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page.get_data(as_text=True))
+    assert any(url.startswith("/bootstrap/") for url in stylesheets), stylesheets
+    for url in stylesheets:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" not in response.headers.get("Cache-Control", ""), url
+        assert "max-age=3600" in response.headers["Cache-Control"], url
+        response.close()
 
 
 def test_session_and_remember_cookie_flags(client, factory):

@@ -1,5 +1,7 @@
 """Home, language switch and the health check."""
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -32,7 +34,10 @@ def healthz():
 @limiter.exempt
 def favicon():
     """Browsers and feed readers ask for this path whatever the page says."""
-    return current_app.send_static_file("favicon.svg")
+    icon = Path(current_app.static_folder) / "favicon.svg"
+    response = current_app.response_class(icon.read_bytes(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @blueprint.get("/")
