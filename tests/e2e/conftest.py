@@ -36,6 +36,15 @@ MAIL_TIMEOUT = 20  # seconds to wait for an expected e-mail
 TEXT_SHOWN = 500  # characters of each message shown when a test fails
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``--dist loadgroup``), every browser test runs in one worker, so the
+    served portal and its demo data are set up once."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """On a failed test, add each open page's address and screenshot and the server logs."""
