@@ -36,7 +36,13 @@ from tests.benchmarks.common import (
 )
 from tests.benchmarks.load import Result, Session, measure, raw_get, raw_post
 from tests.benchmarks.queries import explain_overlap_check, page_costs, portal
-from tests.benchmarks.scenario import Scenario, Window, find_scenario, free_windows
+from tests.benchmarks.scenario import (
+    Scenario,
+    Window,
+    find_scenario,
+    free_windows,
+    remove_submissions,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -265,6 +271,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--skip-load", action="store_true", help="only counts and plans")
     parser.add_argument(
+        "--keep-submissions",
+        action="store_true",
+        help="keep the requests the run filed (by default they are deleted at the end)",
+    )
+    parser.add_argument(
         "--wrk", action="store_true", help="also drive each GET page with Debian's wrk"
     )
     args = parser.parse_args(argv)
@@ -328,6 +339,13 @@ def main(argv: list[str] | None = None) -> None:
             )
     print()
     print(explain_overlap_check(args.database_url))
+    if not args.keep_submissions:
+        for url in filter(None, (args.database_url, args.small_url)):
+            app = portal(url)
+            with app.app_context():
+                removed = remove_submissions()
+                db.engine.dispose()
+            print(f"\nremoved the {removed} requests the benchmark filed in {database_name(url)}")
 
 
 if __name__ == "__main__":

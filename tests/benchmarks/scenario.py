@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from rrc.bookings.availability import monday_of
 from rrc.extensions import db
@@ -220,6 +220,21 @@ def submission_resources() -> list[Resource]:
             .limit(SUBMISSION_RESOURCES)
         )
     )
+
+
+# Titles of the requests the benchmark itself files (see Window.form's callers).
+SUBMISSION_TITLES = ("Benchmark submission %", "Query count check")
+
+
+def remove_submissions() -> int:
+    """Delete the requests the benchmark filed (their steps, events and bookings go with them),
+    so that every run measures the database as it was seeded."""
+    condition = or_(*(ResourceRequest.title.like(title) for title in SUBMISSION_TITLES))
+    removed = db.session.execute(
+        delete(ResourceRequest).where(condition).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return removed
 
 
 def free_windows(limit: int | None = None) -> list[Window]:

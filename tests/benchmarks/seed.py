@@ -648,7 +648,9 @@ class DataSet:
             chain = [ApprovalStepKind.COORDINATOR.value, ApprovalStepKind.FACILITY_MANAGER.value]
             if level >= 2:
                 chain.append(ApprovalStepKind.BIOSAFETY.value)
-            elif not target and rng.random() < 0.15:
+            elif target or rng.random() < 0.15:
+                # The submission resources are reviewed by their facility manager alone, so the
+                # benchmark's submissions never lengthen the coordinator's measured queue.
                 chain = [ApprovalStepKind.FACILITY_MANAGER.value]
             if mode == BookingMode.SLOT:
                 hourly = target or rng.random() < 0.8
