@@ -20,6 +20,7 @@ from rrc.models import (
     Facility,
     Organisation,
     OrganisationStatus,
+    OutboxMessage,
     RequestStatus,
     Resource,
     ResourceRequest,
@@ -227,14 +228,44 @@ SUBMISSION_TITLES = ("Benchmark submission %", "Query count check")
 
 
 def remove_submissions() -> int:
-    """Delete the requests the benchmark filed (their steps, events and bookings go with them),
-    so that every run measures the database as it was seeded."""
+    """Delete the requests the benchmark filed (their steps, events and bookings go with them)
+    and the mail queued for them, so that every run measures the database as it was seeded.
+
+    The mail goes too because SQLite hands a deleted row's id out again: a new request with an
+    old id would find "its" messages queued already and skip them. (The seeder queues no mail,
+    so request mail whose request is gone is the benchmark's as well.)
+    """
     condition = or_(*(ResourceRequest.title.like(title) for title in SUBMISSION_TITLES))
-    removed = db.session.execute(
+    filed = set(db.session.scalars(select(ResourceRequest.id).where(condition)))
+    queued = list(
+        db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.like("request:%")
+            )
+        )
+    )
+    referenced = {int(key.split(":")[1]) for _message_id, key in queued}
+    existing: set[int] = set()
+    ordered = sorted(referenced)
+    for start in range(0, len(ordered), 500):
+        batch = ordered[start : start + 500]
+        existing |= set(
+            db.session.scalars(select(ResourceRequest.id).where(ResourceRequest.id.in_(batch)))
+        )
+    mail = [
+        message_id
+        for message_id, key in queued
+        if int(key.split(":")[1]) in filed or int(key.split(":")[1]) not in existing
+    ]
+    for start in range(0, len(mail), 500):
+        db.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_(mail[start : start + 500]))
+        )
+    db.session.execute(
         delete(ResourceRequest).where(condition).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
-    return removed
+    return len(filed)
 
 
 def free_windows(limit: int | None = None) -> list[Window]:
