@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from rrc import create_app
 from rrc.extensions import db, limiter
@@ -461,3 +461,18 @@ def full_draft(partner, resource, **extra):
     services.add_attachment(partner, draft, PDF, "ibc.pdf", DocumentType.IBC_APPROVAL)
     db.session.commit()
     return draft
+
+
+def count_queries(client, url: str) -> int:
+    """SQL statements one GET of ``url`` issues (the page must answer 200)."""
+    statements = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)

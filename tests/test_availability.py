@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rrc.bookings import availability
 from rrc.bookings import services as bookings
@@ -13,7 +13,7 @@ from rrc.extensions import db
 from rrc.models import Booking, BookingStatus, Closure, RequestStatus, ResourceRequest
 from rrc.models.types import utcnow
 from rrc.requests import services as requests
-from tests.conftest import COMMON, login, post_form
+from tests.conftest import COMMON, count_queries, login, post_form
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PARIS = ZoneInfo("Europe/Paris")
@@ -140,20 +140,6 @@ def test_week_navigation_and_bad_input(factory, instrument, client):
     assert client.get(f"/bookings/{quantity.code}/week").status_code == 404
     catalogue = client.get(f"/catalogue/{instrument.code}").get_data(as_text=True)
     assert f"/bookings/{instrument.code}/week" in catalogue and "See availability" in catalogue
-
-
-def count_queries(client, url) -> int:
-    statements = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 def test_week_view_query_count_is_constant(factory, instrument, client):

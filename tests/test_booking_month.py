@@ -5,13 +5,12 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
 from rrc.extensions import db
 from rrc.models import Booking, BookingStatus, Closure, ResourceRequest
 from rrc.models.types import utcnow
 from rrc.requests import services as requests
-from tests.conftest import COMMON, login
+from tests.conftest import COMMON, count_queries, login
 
 SEOUL = ZoneInfo("Asia/Seoul")
 PARIS = ZoneInfo("Europe/Paris")
@@ -249,20 +248,6 @@ def test_the_first_and_last_months_have_no_link_beyond(client, setting):
     last = client.get(url("INS-MON-01", "2999-12"))
     assert last.status_code == 200
     assert 'rel="next"' not in last.get_data(as_text=True)
-
-
-def count_queries(client, target) -> int:
-    statements = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(target).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 def test_query_count_does_not_grow_with_the_bookings_shown(client, factory, setting):

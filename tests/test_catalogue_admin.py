@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from rrc.catalogue import photos
 from rrc.catalogue.search import CatalogueQuery, search, upcoming_closures
@@ -25,7 +25,7 @@ from rrc.models import (
     ResourceKind,
 )
 from rrc.models.types import utcnow
-from tests.conftest import csrf_tokens, login, post_form
+from tests.conftest import count_queries, csrf_tokens, login, post_form
 
 BASE = "/staff/catalogue"
 XSS = '<script>alert("x")</script>'
@@ -301,21 +301,6 @@ def test_index_lists_what_each_person_edits(client, factory, two_facilities):
     assert their_resource.code in page and my_resource.code not in page
     page = client.get(f"{BASE}/?q=mine").get_data(as_text=True)
     assert my_resource.code in page and their_resource.code not in page
-
-
-def count_queries(client, url: str) -> int:
-    statements = []
-
-    def before_cursor_execute(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def test_index_issues_a_constant_number_of_queries(client, factory):
